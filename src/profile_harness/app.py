@@ -1,0 +1,94 @@
+"""Build the mock: a Connexion app serving the bundled spec, the admin API and the gateway in front."""
+
+from __future__ import annotations
+
+import logging
+
+import connexion
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware import MiddlewarePosition
+
+from profile_harness import specs
+from profile_harness.context import Harness
+from profile_harness.errors import ApiError, ErrorShape, render
+from profile_harness.gateway import GatewayMiddleware, MediaTypeMiddleware
+from profile_harness.handlers import ADMIN_HANDLERS, HANDLERS
+from profile_harness.operations import OperationIndex
+from profile_harness.options import HarnessOptions
+from profile_harness.resolver import HarnessResolver
+from profile_harness.store import Store
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+class _ProblemAsApiError(ApiError):
+    """A Connexion validation problem, carried over into the endpoint's own error shape."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.title, self.code = status, title, str(status)
+
+
+def create_app(store: Store | None = None, *, options: HarnessOptions | None = None) -> connexion.AsyncApp:
+    """A new, independent mock server app; ``store`` holds its state (a fresh one when omitted)."""
+    options = options or HarnessOptions()
+    platform = specs.platform_spec()
+    index = OperationIndex(platform)
+    admin = specs.admin_spec()
+    admin_index = OperationIndex(admin)
+    harness = Harness(options=options, store=store if store is not None else Store())
+
+    app = connexion.AsyncApp(
+        __name__,
+        swagger_ui_options=connexion.options.SwaggerUIOptions(swagger_ui=options.swagger_ui),
+    )
+    not_built = {info.operation_id for info in index if info.operation_id not in HANDLERS}
+    app.add_api(
+        specs.for_connexion(platform, not_built=not_built),
+        name="platform",
+        resolver=HarnessResolver(HANDLERS),
+        validate_responses=options.validate_responses,
+        pythonic_params=False,
+    )
+    app.add_api(
+        specs.for_connexion(admin),
+        base_path="/__admin",
+        name="admin",
+        resolver=HarnessResolver(ADMIN_HANDLERS),
+        validate_responses=options.validate_responses,
+        pythonic_params=False,
+    )
+
+    def shape_of(request: ConnexionRequest) -> ErrorShape:
+        routing = request.scope.get("extensions", {}).get("connexion_routing", {})
+        info = index.get(routing.get("operation_id")) or admin_index.get(routing.get("operation_id"))
+        return info.shape if info else ErrorShape.PROBLEM
+
+    def api_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        assert isinstance(exc, ApiError)
+        rendered = render(exc, shape_of(request), request_id=request.headers.get("x-request-id", ""))
+        return ConnexionResponse(
+            status_code=rendered.status, body=rendered.body, content_type=rendered.media_type
+        )
+
+    def problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        assert isinstance(exc, ProblemException)
+        if exc.status >= 500:
+            log.error("harness bug: %s %s: %s", request.method, request.url.path, exc.detail)
+        detail = str(exc.detail or exc.title or "")
+        error = _ProblemAsApiError(exc.status, str(exc.title or ""), detail)
+        return api_error(request, error)
+
+    app.add_error_handler(ApiError, api_error)
+    app.add_error_handler(ProblemException, problem)
+    app.add_middleware(MediaTypeMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, index=index)
+    app.add_middleware(
+        GatewayMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        require_token=options.require_token,
+        context=harness,
+    )
+    return app

@@ -1,0 +1,110 @@
+"""The ``profile-harness`` command: serve the mock, lint the spec (replay, validate and proxy follow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from profile_harness import __version__
+
+__all__ = ["main"]
+
+
+@click.group()
+@click.version_option(__version__, prog_name="profile-harness")
+def main() -> None:
+    """A stateful mock and contract-testing harness for Adobe's Real-Time Customer Profile API."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option("--require-token", default=None, help="Accept only this bearer token (default: any).")
+@click.option("--log-level", default="info", show_default=True)
+def serve(host: str, port: int, require_token: str | None, log_level: str) -> None:
+    """Run the mock Profile API server."""
+    import uvicorn
+
+    from profile_harness.app import create_app
+    from profile_harness.options import HarnessOptions
+
+    app = create_app(options=HarnessOptions(require_token=require_token))
+    click.echo(f"profile-harness {__version__} serving on http://{host}:{port} (Swagger UI at /ui/)")
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--base-url", default=None, help="Replay against this URL (default: an in-process mock).")
+@click.option("--token", envvar="PROFILE_HARNESS_TOKEN", default=None, help="Bearer token.")
+@click.option("--api-key", envvar="PROFILE_HARNESS_API_KEY", default=None, help="x-api-key.")
+@click.option("--org", envvar="PROFILE_HARNESS_ORG", default=None, help="x-gw-ims-org-id.")
+@click.option("--sandbox", envvar="PROFILE_HARNESS_SANDBOX", default=None, help="x-sandbox-name.")
+@click.option("--junit-xml", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--strict", is_flag=True, help="Pending scenarios count as failures.")
+def replay(
+    paths: tuple[Path, ...],
+    base_url: str | None,
+    token: str | None,
+    api_key: str | None,
+    org: str | None,
+    sandbox: str | None,
+    junit_xml: Path | None,
+    strict: bool,
+) -> None:
+    """Replay scenario files (default: ./scenarios) and report each outcome."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from profile_harness.scenarios import OutcomeKind, ScenarioFileError, load_scenarios, run_scenario
+    from profile_harness.scenarios.report import print_summary, write_junit
+    from profile_harness.scenarios.targets import in_process_target, url_target
+
+    console = Console()
+    try:
+        scenarios = load_scenarios(list(paths) or [Path("scenarios")])
+    except ScenarioFileError as exc:
+        console.print(str(exc), markup=False)
+        raise SystemExit(2) from None
+    if base_url:
+        target = url_target(base_url, token=token, api_key=api_key, org=org, sandbox=sandbox)
+    else:
+        target = in_process_target()
+    outcomes = []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("replaying", total=len(scenarios))
+        for scenario in scenarios:
+            progress.update(task, description=scenario.path.name)
+            outcomes.append(run_scenario(scenario, target))
+            progress.advance(task)
+    target.client.close()
+    print_summary(outcomes, console)
+    if junit_xml:
+        write_junit(outcomes, junit_xml)
+    bad = {OutcomeKind.FAILED, OutcomeKind.ERRORED} | ({OutcomeKind.PENDING} if strict else set())
+    if any(outcome.kind in bad for outcome in outcomes):
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def lint(paths: tuple[Path, ...]) -> None:
+    """Check the spec (or the given root spec files): OpenAPI rules and every example."""
+    from profile_harness.lint import lint_document
+    from profile_harness.specs import SpecError, bundle, spec_dir
+
+    roots = list(paths) or [spec_dir() / "openapi.yaml", spec_dir() / "admin.yaml"]
+    failed = 0
+    for root in roots:
+        try:
+            problems = [str(problem) for problem in lint_document(bundle(root))]
+        except SpecError as exc:
+            problems = [str(exc)]
+        for problem in problems:
+            click.echo(f"{root.name}: {problem}", err=True)
+        failed += len(problems)
+        status = "ok" if not problems else f"{len(problems)} problem(s)"
+        click.echo(f"{root.name}: {status}")
+    if failed:
+        raise SystemExit(1)

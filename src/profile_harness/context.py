@@ -1,0 +1,34 @@
+"""What a handler may know about the call it serves: the harness it runs in and the tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from connexion import request
+
+from profile_harness.options import HarnessOptions
+from profile_harness.store import Store
+
+__all__ = ["Harness", "current", "tenant_key"]
+
+
+@dataclass
+class Harness:
+    """Everything one app serves from; the gateway attaches it to every request's scope."""
+
+    options: HarnessOptions
+    store: Store
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def current() -> Harness:
+    """The harness serving the current request."""
+    harness: Harness = request.scope["profile_harness"]
+    return harness
+
+
+def tenant_key() -> tuple[str, str]:
+    """(org, sandbox) of the current request; the gateway has already checked both headers."""
+    headers = request.headers
+    return headers["x-gw-ims-org-id"].strip(), headers["x-sandbox-name"].strip()

@@ -1,0 +1,23 @@
+"""Settings of one harness server, chosen on the command line or by a test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["HarnessOptions"]
+
+
+@dataclass(frozen=True)
+class HarnessOptions:
+    """What a harness app is built with.
+
+    ``require_token``: when set, only this bearer token passes the gateway; otherwise any non-empty
+    token does. ``ims_client_secret``: when set, the fake IMS endpoint refuses other secrets.
+    ``validate_responses``: check every response against the spec (on by default; a response that
+    breaks the spec is a harness bug and answers 500).
+    """
+
+    require_token: str | None = None
+    ims_client_secret: str | None = None
+    validate_responses: bool = True
+    swagger_ui: bool = True

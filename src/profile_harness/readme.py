@@ -1,0 +1,36 @@
+"""The generated sections of the README: kept between markers, checked by a test."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from profile_harness.coverage import coverage_table
+
+__all__ = ["generated_sections", "render_generated", "scenario_counts"]
+
+
+def scenario_counts(root: Path) -> tuple[int, int]:
+    """(total, pending) scenario files under ``root/scenarios``."""
+    from profile_harness.scenarios.loader import find_scenario_files, load_scenario
+
+    scenarios = [load_scenario(p) for p in find_scenario_files([root / "scenarios"])]
+    return len(scenarios), sum(1 for s in scenarios if s.pending)
+
+
+def generated_sections(root: Path) -> dict[str, str]:
+    total, pending = scenario_counts(root)
+    return {
+        "coverage": coverage_table(),
+        "scenarios": (
+            f"{total} scenario files: {total - pending} pass in-process and against `make serve`, "
+            f"{pending} are pending (skipped, each with its reason)."
+        ),
+    }
+
+
+def render_generated(text: str, root: Path) -> str:
+    for name, body in generated_sections(root).items():
+        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
+        text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
+    return text

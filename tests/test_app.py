@@ -1,0 +1,73 @@
+"""The app: unbuilt operations answer 501, responses are validated, paths are tolerant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from profile_harness import handlers
+from profile_harness.app import create_app
+from profile_harness.handlers import HANDLERS
+from profile_harness.specs import iter_operations, platform_spec
+
+
+def _unbuilt_get() -> tuple[str, str]:
+    for path, method, op in iter_operations(platform_spec()):
+        required = [p for p in op.get("parameters", []) if p.get("required") and p.get("in") == "query"]
+        if method == "get" and op["operationId"] not in HANDLERS and "{" not in path and not required:
+            return path, op["operationId"]
+    pytest.skip("every collection GET is built")
+
+
+def test_app__unbuilt_operation_answers_501_naming_it(client, headers):  # type: ignore[no-untyped-def]
+    path, operation_id = _unbuilt_get()
+    response = client.get(path, headers=headers)
+    assert response.status_code == 501
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == 501
+    assert body["operationId"] == operation_id
+    assert operation_id in body["detail"]
+
+
+def test_app__trailing_slash_is_tolerated(client):  # type: ignore[no-untyped-def]
+    assert client.get("/__admin/health/").json()["status"] == "ok"
+
+
+def test_app__vendor_accept_header_is_tolerated(client):  # type: ignore[no-untyped-def]
+    response = client.get("/__admin/health", headers={"Accept": "application/vnd.adobe.xdm+json"})
+    assert response.status_code == 200
+
+
+def test_app__unknown_path_is_404(client, headers):  # type: ignore[no-untyped-def]
+    assert client.get("/data/core/ups/no/such/thing", headers=headers).status_code == 404
+
+
+def test_app__response_that_breaks_the_spec_is_a_500(monkeypatch):  # type: ignore[no-untyped-def]
+    async def broken() -> tuple[dict[str, Any], int]:
+        return {"status": "not-an-allowed-value"}, 200
+
+    monkeypatch.setitem(handlers.ADMIN_HANDLERS, "adminHealth", broken)
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        response = client.get("/__admin/health")
+    assert response.status_code == 500
+    assert "does not conform" in response.json()["detail"]
+
+
+def test_app__response_validation_can_be_switched_off(monkeypatch):  # type: ignore[no-untyped-def]
+    from profile_harness.options import HarnessOptions
+
+    async def broken() -> tuple[dict[str, Any], int]:
+        return {"status": "not-an-allowed-value"}, 200
+
+    monkeypatch.setitem(handlers.ADMIN_HANDLERS, "adminHealth", broken)
+    app = create_app(options=HarnessOptions(validate_responses=False))
+    with TestClient(app) as client:
+        assert client.get("/__admin/health").status_code == 200
+
+
+def test_app__two_apps_are_independent():
+    first, second = create_app(), create_app()
+    assert first is not second

@@ -1,0 +1,83 @@
+"""The gateway answers bad credentials and tenant headers with its documented errors (DOC-PTS)."""
+
+from __future__ import annotations
+
+import pytest
+
+from profile_harness.gateway import check_credentials
+from tests.conftest import HEADERS
+
+PATH = "/data/core/ups/config/mergePolicies"
+
+
+def _without(name: str) -> dict[str, str]:
+    return {key: value for key, value in HEADERS.items() if key.lower() != name}
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "code"),
+    [
+        (_without("authorization"), 403, "403010"),
+        ({**HEADERS, "Authorization": "Basic dXNlcjpwYXNz"}, 401, "401013"),
+        ({**HEADERS, "Authorization": "Bearer"}, 401, "401013"),
+        (_without("x-api-key"), 403, "403000"),
+        ({**HEADERS, "x-api-key": "has spaces in it"}, 403, "403003"),
+        (_without("x-gw-ims-org-id"), 400, "400003"),
+        ({**HEADERS, "x-gw-ims-org-id": "not-an-org"}, 403, "403027"),
+        (_without("x-sandbox-name"), 400, "400003"),
+        ({**HEADERS, "x-sandbox-name": "Prod Sandbox"}, 400, "400003"),
+    ],
+)
+def test_gateway__bad_headers(client, headers, status, code):  # type: ignore[no-untyped-def]
+    response = client.get(PATH, headers=headers)
+    assert response.status_code == status
+    assert response.json()["error_code"] == code
+    assert response.json()["message"]
+
+
+def test_gateway__missing_header_is_named(client):  # type: ignore[no-untyped-def]
+    response = client.get(PATH, headers=_without("x-sandbox-name"))
+    assert "x-sandbox-name" in response.json()["message"]
+
+
+def test_gateway__require_token_refuses_others():
+    assert check_credentials({k.lower(): v for k, v in HEADERS.items()}, "other") == (
+        401,
+        "401013",
+        "Oauth token is not valid",
+    )
+    assert check_credentials({k.lower(): v for k, v in HEADERS.items()}, "test-token") is None
+
+
+def test_gateway__admin_and_ims_need_no_credentials(client):  # type: ignore[no-untyped-def]
+    assert client.get("/__admin/health").status_code == 200
+
+
+def test_gateway__body_without_content_type(client, headers):  # type: ignore[no-untyped-def]
+    response = client.post(PATH, headers=headers, content=b'{"name": "x"}')
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "/placeholder/type/uri",
+        "status": 400,
+        "title": "BadRequestError",
+        "detail": "A valid content-type must be specified",
+    }
+
+
+def test_gateway__body_with_wrong_content_type(client, headers):  # type: ignore[no-untyped-def]
+    response = client.post(PATH, headers={**headers, "Content-Type": "text/plain"}, content=b"x")
+    assert response.status_code == 400
+    assert response.json()["title"] == "BadRequestError"
+
+
+def test_gateway__edge_body_with_wrong_content_type_is_415(client, headers):  # type: ignore[no-untyped-def]
+    response = client.post(
+        "/data/core/ups/config/destinations",
+        headers={**headers, "Content-Type": "text/plain"},
+        content=b"{}",
+    )
+    assert response.status_code == 415
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["type"] == "http://ns.adobe.com/adobecloud/problem/unsupported-media-type"
+    assert body["title"] == "HTTP 415 Unsupported Media Type"
