@@ -31,6 +31,8 @@ def generated_sections(root: Path) -> dict[str, str]:
 
 def render_generated(text: str, root: Path) -> str:
     for name, body in generated_sections(root).items():
-        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
-        text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
+        start, end = f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
+        pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+        replacement = f"{start}{body}\n{end}"
+        text = pattern.sub(lambda _match: replacement, text)
     return text
