@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from profile_harness.coverage import coverage_table
@@ -32,7 +31,7 @@ def generated_sections(root: Path) -> dict[str, str]:
 def render_generated(text: str, root: Path) -> str:
     for name, body in generated_sections(root).items():
         start, end = f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
-        pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-        replacement = f"{start}{body}\n{end}"
-        text = pattern.sub(lambda _match: replacement, text)
+        if start in text and end in text:
+            head, rest = text.split(start, 1)
+            text = f"{head}{start}{body}\n{end}{rest.split(end, 1)[1]}"
     return text
