@@ -71,3 +71,9 @@ def test_app__response_validation_can_be_switched_off(monkeypatch):  # type: ign
 def test_app__two_apps_are_independent():
     first, second = create_app(), create_app()
     assert first is not second
+
+
+def test_app__swagger_ui_is_served(client):  # type: ignore[no-untyped-def]
+    response = client.get("/ui/", follow_redirects=False)
+    assert response.status_code == 200
+    assert "swagger" in response.text.lower()

@@ -19,6 +19,8 @@ from profile_harness.operations import OperationIndex, media_essence
 __all__ = ["GatewayMiddleware", "MediaTypeMiddleware", "check_credentials", "send_json"]
 
 PLATFORM_PREFIX = "/data/"
+#: Where a trailing slash is ignored; Swagger UI (/ui/) needs its own slash.
+_TOLERANT_PREFIXES = ("/data/", "/ims/", "/__admin/")
 _BEARER = re.compile(r"^bearer\s+(\S+)$", re.IGNORECASE)
 _API_KEY = re.compile(r"^[A-Za-z0-9._-]+$")
 _ORG = re.compile(r"^[A-Za-z0-9]+@AdobeOrg$")
@@ -83,7 +85,7 @@ class GatewayMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if len(path) > 1 and path.endswith("/"):
+        if path.endswith("/") and path.startswith(_TOLERANT_PREFIXES) and len(path) > 1:
             # The real gateway routes /export/jobs/ like /export/jobs (DOC-EXP's next links use it).
             path = path.rstrip("/") or "/"
             scope = {**scope, "path": path, "raw_path": path.encode()}
