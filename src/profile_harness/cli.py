@@ -88,23 +88,23 @@ def replay(
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def lint(paths: tuple[Path, ...]) -> None:
-    """Check the spec (or the given root spec files): OpenAPI rules and every example."""
-    from profile_harness.lint import lint_document
-    from profile_harness.specs import SpecError, bundle, spec_dir
+    """Check spec files (OpenAPI rules, every example) and scenario files (schema, operations).
 
-    roots = list(paths) or [spec_dir() / "openapi.yaml", spec_dir() / "admin.yaml"]
+    Without PATHS: the project's spec and admin API, and ./scenarios when it exists. A YAML file is
+    taken for a spec when it has an `openapi` key, else for a scenario; folders are searched.
+    """
+    from profile_harness.lint import lint_paths, spec_dir
+
+    targets = list(paths) or [spec_dir() / "openapi.yaml", spec_dir() / "admin.yaml"]
+    if not paths and Path("scenarios").is_dir():
+        targets.append(Path("scenarios"))
     failed = 0
-    for root in roots:
-        try:
-            problems = [str(problem) for problem in lint_document(bundle(root))]
-        except SpecError as exc:
-            problems = [str(exc)]
+    for name, problems in lint_paths(targets):
         for problem in problems:
-            click.echo(f"{root.name}: {problem}", err=True)
+            click.echo(f"{name}: {problem}", err=True)
         failed += len(problems)
-        status = "ok" if not problems else f"{len(problems)} problem(s)"
-        click.echo(f"{root.name}: {status}")
+        click.echo(f"{name}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
     if failed:
         raise SystemExit(1)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
+import yaml
 from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30Validator, OAS31Validator
 from openapi_spec_validator import validate as validate_openapi
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from profile_harness.specs import iter_operations
+from profile_harness.specs import SpecError, bundle, iter_operations, spec_dir
 
-__all__ = ["LintProblem", "lint_document"]
+__all__ = ["LintProblem", "lint_document", "lint_paths", "spec_dir"]
 
 
 class LintProblem(str):
@@ -74,3 +76,31 @@ def lint_document(doc: dict[str, Any]) -> list[LintProblem]:
             at = "/".join(str(part) for part in error.absolute_path) or "(top)"
             problems.append(LintProblem(f"{where}: example at {at}: {error.message}"))
     return problems
+
+
+def _is_spec(path: Path) -> bool:
+    try:
+        head = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(head, dict) and "openapi" in head
+
+
+def lint_paths(paths: Iterable[Path]) -> Iterator[tuple[str, list[LintProblem]]]:
+    """(name, problems) per spec root and per scenario file under ``paths``."""
+    from profile_harness.scenarios.checks import check_scenario
+    from profile_harness.scenarios.loader import ScenarioFileError, find_scenario_files, load_scenario
+
+    for path in paths:
+        if path.is_file() and _is_spec(path):
+            try:
+                yield path.name, lint_document(bundle(path))
+            except SpecError as exc:
+                yield path.name, [LintProblem(str(exc))]
+            continue
+        for file in find_scenario_files([path]):
+            try:
+                problems = [LintProblem(p) for p in check_scenario(load_scenario(file))]
+            except ScenarioFileError as exc:
+                problems = [LintProblem(str(exc))]
+            yield str(file), problems

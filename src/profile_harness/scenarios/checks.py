@@ -1,0 +1,33 @@
+"""Static checks of scenario files beyond their schema: every request must address a spec operation."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from profile_harness.scenarios.model import Scenario
+from profile_harness.specs import admin_spec, iter_operations, platform_spec
+
+__all__ = ["check_scenario"]
+
+
+@cache
+def _routes() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    routes = []
+    for spec, prefix in ((platform_spec(), ""), (admin_spec(), "/__admin")):
+        for path, method, _operation in iter_operations(spec):
+            pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(prefix + path))
+            routes.append((method.upper(), re.compile(f"^{pattern}/?$")))
+    return tuple(routes)
+
+
+def check_scenario(scenario: Scenario) -> list[str]:
+    """Problems a schema cannot see: a step whose method and path match no operation of the spec."""
+    problems = []
+    for step in scenario.steps:
+        method, path = step.request.method, step.request.path
+        concrete = re.sub(r"\{\{[^}]+\}\}", "x", path)
+        if not any(m == method and p.match(concrete) for m, p in _routes()):
+            where = f"steps[{step.index}] ({step.name})"
+            problems.append(f"{scenario.path}: {where}: {method} {path} is not an operation of the spec")
+    return problems
