@@ -14,9 +14,10 @@ from profile_harness.context import Harness
 from profile_harness.errors import ApiError, ErrorShape, render
 from profile_harness.gateway import GatewayMiddleware, MediaTypeMiddleware
 from profile_harness.handlers import ADMIN_HANDLERS, HANDLERS
+from profile_harness.journal import JournalMiddleware
 from profile_harness.operations import OperationIndex
 from profile_harness.options import HarnessOptions
-from profile_harness.resolver import HarnessResolver
+from profile_harness.resolver import HarnessResolver, media_by_status
 from profile_harness.store import Store
 
 __all__ = ["create_app"]
@@ -49,7 +50,7 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
     app.add_api(
         specs.for_connexion(platform, not_built=not_built),
         name="platform",
-        resolver=HarnessResolver(HANDLERS),
+        resolver=HarnessResolver(HANDLERS, media_by_status(platform)),
         validate_responses=options.validate_responses,
         pythonic_params=False,
     )
@@ -57,7 +58,7 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
         specs.for_connexion(admin),
         base_path="/__admin",
         name="admin",
-        resolver=HarnessResolver(ADMIN_HANDLERS),
+        resolver=HarnessResolver(ADMIN_HANDLERS, media_by_status(admin)),
         validate_responses=options.validate_responses,
         pythonic_params=False,
     )
@@ -85,6 +86,9 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
     app.add_error_handler(ApiError, api_error)
     app.add_error_handler(ProblemException, problem)
     app.add_middleware(MediaTypeMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, index=index)
+    app.add_middleware(
+        JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=harness.journal
+    )
     app.add_middleware(
         GatewayMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,

@@ -20,16 +20,49 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--fixtures",
+    "fixture_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Fixture file (YAML or JSON) to load; repeatable.",
+)
+@click.option(
+    "--demo", is_flag=True, help="Load the built-in demo world (org ACME0123456789ABCDEF@AdobeOrg, prod)."
+)
+@click.option("--generate", type=click.IntRange(min=1), default=None, help="Load N generated people instead.")
+@click.option("--seed", type=int, default=None, help="Seed for generated ids and data (reproducible runs).")
 @click.option("--require-token", default=None, help="Accept only this bearer token (default: any).")
 @click.option("--log-level", default="info", show_default=True)
-def serve(host: str, port: int, require_token: str | None, log_level: str) -> None:
+def serve(
+    host: str,
+    port: int,
+    fixture_files: tuple[Path, ...],
+    demo: bool,
+    generate: int | None,
+    seed: int | None,
+    require_token: str | None,
+    log_level: str,
+) -> None:
     """Run the mock Profile API server."""
     import uvicorn
 
     from profile_harness.app import create_app
+    from profile_harness.demo import demo_document
+    from profile_harness.fixtures import FixtureError, load_document, load_files
     from profile_harness.options import HarnessOptions
+    from profile_harness.store import Store
 
-    app = create_app(options=HarnessOptions(require_token=require_token))
+    store = Store(seed=seed)
+    try:
+        if demo or generate:
+            load_document(
+                store, demo_document(generate or 20, seed=seed if seed is not None else 7), "demo data"
+            )
+        load_files(store, fixture_files)
+    except FixtureError as exc:
+        raise click.ClickException(str(exc)) from None
+    app = create_app(store, options=HarnessOptions(require_token=require_token))
     click.echo(f"profile-harness {__version__} serving on http://{host}:{port} (Swagger UI at /ui/)")
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 

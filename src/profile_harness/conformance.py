@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
@@ -28,6 +29,25 @@ class Violation:
 
     def __str__(self) -> str:
         return f"{self.side} does not conform to the spec: {self.message}"
+
+
+def _json_loads(value: bytes | str) -> Any:
+    return json.loads(value)
+
+
+def _media_types(node: Any) -> set[str]:
+    """Every media type named under a ``content`` key anywhere in ``node``."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        content = node.get("content")
+        if isinstance(content, dict):
+            found.update(content)
+        for value in node.values():
+            found |= _media_types(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _media_types(item)
+    return found
 
 
 @dataclass
@@ -69,7 +89,11 @@ class ConformanceChecker:
     def __init__(self, document: dict[str, Any] | None = None) -> None:
         doc = specs.for_connexion(document or specs.platform_spec())
         doc["servers"] = [{"url": SPEC_HOST}]
-        self.openapi = OpenAPI.from_dict(doc)
+        # openapi-core reads only application/json as JSON; problem+json and the vendor types
+        # (application/vnd.adobe...+json; version=1) are JSON too.
+        json_types = {media for media in _media_types(doc) if media.split(";")[0].strip().endswith("+json")}
+        config = Config(extra_media_type_deserializers=dict.fromkeys(json_types, _json_loads))
+        self.openapi = OpenAPI.from_dict(doc, config=config)
 
     def check(self, request: httpx.Request, response: httpx.Response) -> list[Violation]:
         """The ways this exchange breaks the spec (empty when it conforms)."""

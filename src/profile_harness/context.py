@@ -7,10 +7,11 @@ from typing import Any
 
 from connexion import request
 
+from profile_harness.journal import RequestJournal
 from profile_harness.options import HarnessOptions
-from profile_harness.store import Store
+from profile_harness.store import Store, Tenant
 
-__all__ = ["Harness", "current", "tenant_key"]
+__all__ = ["Harness", "current", "tenant", "tenant_key"]
 
 
 @dataclass
@@ -19,6 +20,7 @@ class Harness:
 
     options: HarnessOptions
     store: Store
+    journal: RequestJournal = field(default_factory=RequestJournal)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -32,3 +34,8 @@ def tenant_key() -> tuple[str, str]:
     """(org, sandbox) of the current request; the gateway has already checked both headers."""
     headers = request.headers
     return headers["x-gw-ims-org-id"].strip(), headers["x-sandbox-name"].strip()
+
+
+def tenant() -> Tenant:
+    """The tenant (org, sandbox) the current request acts in, created on first use."""
+    return current().store.tenant(*tenant_key())

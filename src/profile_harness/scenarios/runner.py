@@ -176,7 +176,7 @@ def _prepare(scenario: Scenario, target: Target) -> None:
     tenant = {"org": headers["x-gw-ims-org-id"], "sandbox": headers["x-sandbox-name"]}
     calls: list[tuple[str, dict[str, Any]]] = [("/__admin/reset", {"params": tenant})]
     if scenario.fixtures:
-        calls.append(("/__admin/fixtures", {"params": tenant, "json": scenario.fixtures}))
+        calls.append(("/__admin/fixtures", {"json": scenario.fixtures}))
     calls += [("/__admin/faults", {"json": fault}) for fault in scenario.faults]
     for path, kwargs in calls:
         response = target.client.post(path, **kwargs)

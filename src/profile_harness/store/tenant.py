@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
-from typing import Any
+
+from profile_harness.store.clock import Clock, IdSource
+from profile_harness.store.datasets import DatasetBackend
+from profile_harness.store.merge_policies import MergePolicyBackend
+from profile_harness.store.profiles import ProfileBackend
 
 __all__ = ["Store", "Tenant"]
 
 
-@dataclass
 class Tenant:
-    """The state of one (org, sandbox) pair; each resource family adds its backend here."""
+    """The state of one (org, sandbox) pair: one backend per resource family."""
 
-    org: str
-    sandbox: str
-    backends: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, org: str, sandbox: str, clock: Clock, ids: IdSource) -> None:
+        self.org, self.sandbox = org, sandbox
+        self.clock, self.ids = clock, ids
+        self.merge_policies = MergePolicyBackend(org, sandbox, clock, ids)
+        self.datasets = DatasetBackend()
+        self.profiles = ProfileBackend(self.datasets, self.merge_policies)
 
 
 class Store:
-    """Every tenant of one harness server, created on first use."""
+    """Every tenant of one harness server, created on first use, sharing one clock and id source."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, seed: int | None = None, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()
+        self.ids = IdSource(seed)
         self._tenants: dict[tuple[str, str], Tenant] = {}
         self._lock = threading.Lock()
 
@@ -30,11 +37,18 @@ class Store:
         tenant = self._tenants.get(key)
         if tenant is None:
             with self._lock:
-                tenant = self._tenants.setdefault(key, Tenant(org, sandbox))
+                tenant = self._tenants.get(key)
+                if tenant is None:
+                    tenant = self._tenants[key] = Tenant(org, sandbox, self.clock, self.ids)
         return tenant
 
     def tenants(self) -> list[Tenant]:
         return list(self._tenants.values())
+
+    def replace_tenant(self, tenant: Tenant) -> None:
+        """Install a fully built tenant (fixture loading builds aside, then swaps in)."""
+        with self._lock:
+            self._tenants[(tenant.org, tenant.sandbox)] = tenant
 
     def reset(self, org: str | None = None, sandbox: str | None = None) -> int:
         """Forget every tenant, or those matching ``org`` / ``sandbox``; returns how many were dropped."""

@@ -1,0 +1,97 @@
+"""The request journal: a capped ring buffer of the calls a harness server answered."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["JournalEntry", "JournalMiddleware", "RequestJournal"]
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    sequence: int
+    time: float
+    method: str
+    path: str
+    query: str
+    status: int
+    operationId: str | None
+    org: str | None
+    sandbox: str | None
+    durationMs: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class RequestJournal:
+    """The most recent ``capacity`` requests (admin calls are not recorded)."""
+
+    def __init__(self, capacity: int = 1000) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+        self._lock = threading.Lock()
+        self._sequence = 0
+
+    @property
+    def capacity(self) -> int:
+        return self._entries.maxlen or 0
+
+    def record(self, **fields: Any) -> None:
+        with self._lock:
+            self._sequence += 1
+            self._entries.append(JournalEntry(sequence=self._sequence, **fields))
+
+    def entries(self, limit: int | None = None) -> list[JournalEntry]:
+        with self._lock:
+            items = list(self._entries)
+        return items[-limit:] if limit else items
+
+    def clear(self) -> int:
+        with self._lock:
+            count = len(self._entries)
+            self._entries.clear()
+        return count
+
+
+class JournalMiddleware:
+    """Records each non-admin request with the status it got and the operation that served it."""
+
+    def __init__(self, app: ASGIApp, *, journal: RequestJournal) -> None:
+        self.app = app
+        self.journal = journal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/__admin"):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            routing = scope.get("extensions", {}).get("connexion_routing", {})
+            self.journal.record(
+                time=time.time(),
+                method=scope["method"],
+                path=scope["path"],
+                query=scope.get("query_string", b"").decode("latin-1"),
+                status=status,
+                operationId=routing.get("operation_id"),
+                org=headers.get("x-gw-ims-org-id"),
+                sandbox=headers.get("x-sandbox-name"),
+                durationMs=round((time.perf_counter() - started) * 1000, 3),
+            )

@@ -1,0 +1,146 @@
+"""Datasets, batches and records of one tenant: the raw data profiles are merged from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from profile_harness.errors import Conflict, NotFound
+
+__all__ = [
+    "EVENT_CLASS",
+    "PROFILE_CLASS",
+    "Batch",
+    "Dataset",
+    "DatasetBackend",
+    "Fragment",
+    "identities_of",
+    "parse_time_ms",
+]
+
+PROFILE_CLASS = "_xdm.context.profile"
+EVENT_CLASS = "_xdm.context.experienceevent"
+
+
+def parse_time_ms(value: Any) -> int | None:
+    """Epoch milliseconds of an ISO-8601 string or a number (seconds-sized numbers are taken as ms)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return int(parsed.timestamp() * 1000)
+    return None
+
+
+def identities_of(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """(namespace code lower-cased, id) of every identity in a record's ``identityMap``."""
+    found: list[tuple[str, str]] = []
+    identity_map = record.get("identityMap")
+    if not isinstance(identity_map, dict):
+        return found
+    for namespace, entries in identity_map.items():
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry["id"]:
+                found.append((namespace.lower(), entry["id"]))
+    return found
+
+
+@dataclass
+class Batch:
+    id: str
+    ingested_at_ms: int
+    records: list[dict[str, Any]] = field(default_factory=list)
+    status: str = "success"
+
+
+@dataclass
+class Dataset:
+    id: str
+    name: str
+    schema_class: str
+    created_ms: int
+    batches: list[Batch] = field(default_factory=list)
+    schema_ref: str | None = None
+    description: str | None = None
+
+    def batch(self, batch_id: str) -> Batch | None:
+        return next((b for b in self.batches if b.id == batch_id), None)
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One record of a dataset, where it came from, and when it was last updated."""
+
+    dataset_id: str
+    batch_id: str
+    index: int
+    record: dict[str, Any]
+    updated_ms: int
+
+
+class DatasetBackend:
+    """The datasets of one tenant; ``version`` goes up on every data change (caches key on it)."""
+
+    def __init__(self) -> None:
+        self._datasets: dict[str, Dataset] = {}
+        self.version = 0
+
+    def __iter__(self) -> Iterator[Dataset]:
+        return iter(self._datasets.values())
+
+    def __len__(self) -> int:
+        return len(self._datasets)
+
+    def get(self, dataset_id: str) -> Dataset:
+        dataset = self._datasets.get(dataset_id)
+        if dataset is None:
+            raise NotFound(f"Dataset {dataset_id} does not exist")
+        return dataset
+
+    def find(self, dataset_id: str) -> Dataset | None:
+        return self._datasets.get(dataset_id)
+
+    def add(self, dataset: Dataset) -> Dataset:
+        if dataset.id in self._datasets:
+            raise Conflict(f"Dataset {dataset.id} already exists")
+        self._datasets[dataset.id] = dataset
+        self.version += 1
+        return dataset
+
+    def add_batch(self, dataset_id: str, batch: Batch) -> Batch:
+        dataset = self.get(dataset_id)
+        if dataset.batch(batch.id) is not None:
+            raise Conflict(f"Batch {batch.id} already exists in dataset {dataset_id}")
+        dataset.batches.append(batch)
+        self.version += 1
+        return batch
+
+    def find_batch(self, batch_id: str) -> tuple[Dataset, Batch] | None:
+        for dataset in self._datasets.values():
+            batch = dataset.batch(batch_id)
+            if batch is not None:
+                return dataset, batch
+        return None
+
+    def changed(self) -> None:
+        self.version += 1
+
+    def fragments(self, schema_class: str) -> Iterator[Fragment]:
+        """Every record of the datasets of ``schema_class``, with its update time."""
+        for dataset in self._datasets.values():
+            if dataset.schema_class != schema_class:
+                continue
+            for batch in dataset.batches:
+                for index, record in enumerate(batch.records):
+                    audit = record.get("extSourceSystemAudit")
+                    updated = parse_time_ms(audit.get("lastUpdatedDate")) if isinstance(audit, dict) else None
+                    yield Fragment(dataset.id, batch.id, index, record, updated or batch.ingested_at_ms)

@@ -1,0 +1,266 @@
+"""Profiles of one tenant: merged at read time from fragments, through the identity graph, under a policy."""
+
+from __future__ import annotations
+
+import operator
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from profile_harness.errors import BadRequest, NotFound, Unprocessable
+from profile_harness.store.datasets import (
+    EVENT_CLASS,
+    PROFILE_CLASS,
+    DatasetBackend,
+    Fragment,
+    identities_of,
+    parse_time_ms,
+)
+from profile_harness.store.identity import Identity, IdentityGraph
+from profile_harness.store.merge import MergedEntity, merge_fragments
+from profile_harness.store.merge_policies import MergePolicy, MergePolicyBackend
+
+__all__ = [
+    "MAX_RELATED_IDENTITIES",
+    "EventPage",
+    "EventQuery",
+    "ProfileBackend",
+    "ProfileView",
+    "PropertyFilter",
+    "iso_utc",
+    "project",
+]
+
+MAX_RELATED_IDENTITIES = 50
+
+
+def iso_utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def project(record: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    """Only the given dotted paths (and their parents) of ``record``; everything when ``fields`` is empty."""
+    if not fields:
+        return record
+    out: dict[str, Any] = {}
+    for path in fields:
+        parts = [p for p in path.strip().split(".") if p]
+        node: Any = record
+        for part in parts:
+            if not isinstance(node, dict) or part not in node:
+                break
+            node = node[part]
+        else:
+            target = out
+            for part in parts[:-1]:
+                target = target.setdefault(part, {})
+            if parts:
+                target[parts[-1]] = node
+    return out
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "<=": operator.le,
+    ">=": operator.ge,
+    "!=": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "=": operator.eq,
+}
+_FILTER = re.compile(r"^\s*([A-Za-z0-9_.:@-]+)\s*(<=|>=|!=|<|>|=)\s*(.*?)\s*$")
+_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
+
+
+@dataclass(frozen=True)
+class PropertyFilter:
+    """One ``property=`` filter of an event lookup: ``path op value`` (DOC-ENT; at most three)."""
+
+    path: str
+    op: str
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> PropertyFilter:
+        match = _FILTER.match(text)
+        if match is None:
+            raise BadRequest(
+                f"property filter {text!r} is not of the form <field><op><value> (ops =, !=, <, <=, >, >=)"
+            )
+        return cls(match.group(1), match.group(2), match.group(3).strip('"'))
+
+    def holds(self, record: dict[str, Any]) -> bool:
+        node: Any = record
+        for part in self.path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return self.op == "!="
+            node = node[part]
+        left, right = _comparable(node, self.value)
+        try:
+            return _OPERATORS[self.op](left, right)
+        except TypeError:
+            return False
+
+
+def _comparable(actual: Any, expected: str) -> tuple[Any, Any]:
+    if isinstance(actual, bool):
+        return actual, expected.lower() == "true"
+    if isinstance(actual, int | float):
+        try:
+            return actual, float(expected)
+        except ValueError:
+            return str(actual), expected
+    date = _DATE.match(expected)
+    if date and isinstance(actual, str):
+        return actual[:10].replace("-", ""), "".join(date.groups())
+    return str(actual), expected
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    xid: str
+    identity: Identity
+    merged: MergedEntity | None
+    policy: MergePolicy
+    related: frozenset[Identity]
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    start_ms: int | None = None
+    end_ms: int | None = None
+    descending: bool = False
+    limit: int = 1000
+    cursor: str | None = None
+    filters: tuple[PropertyFilter, ...] = ()
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventPage:
+    related_xid: str
+    events: list[tuple[str, int, Fragment]]  # (event id, timestamp ms, fragment)
+    next_cursor: str
+
+
+def event_id(fragment: Fragment) -> str:
+    """The event's ``_id``, or a stable UUID derived from where the record sits."""
+    value = fragment.record.get("_id")
+    if isinstance(value, str) and value:
+        return value
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{fragment.dataset_id}/{fragment.batch_id}/{fragment.index}"))
+
+
+class ProfileBackend:
+    """Lookups, event pages and deletes over one tenant's datasets."""
+
+    def __init__(self, datasets: DatasetBackend, policies: MergePolicyBackend) -> None:
+        self.datasets = datasets
+        self.policies = policies
+        self._graph: IdentityGraph | None = None
+        self._graph_version = -1
+
+    # -- identity ----------------------------------------------------------------------------
+
+    @property
+    def graph(self) -> IdentityGraph:
+        if self._graph is None or self._graph_version != self.datasets.version:
+            graph = IdentityGraph()
+            for dataset in self.datasets:
+                for batch in dataset.batches:
+                    for record in batch.records:
+                        identities = identities_of(record)
+                        if identities:
+                            graph.link(identities)
+            self._graph, self._graph_version = graph, self.datasets.version
+        return self._graph
+
+    def identity(self, entity_id: str, namespace: str | None) -> Identity:
+        """(namespace, id) named by a request: an id with its namespace code, or an XID alone."""
+        if namespace:
+            return namespace.lower(), entity_id
+        identity = self.graph.by_xid(entity_id)
+        if identity is None:
+            raise NotFound(f"No identity has the XID {entity_id}; give entityIdNS with an identity value")
+        return identity
+
+    def policy(self, schema_name: str, merge_policy_id: str | None) -> MergePolicy:
+        if merge_policy_id:
+            try:
+                return self.policies.get(merge_policy_id)
+            except NotFound:
+                raise Unprocessable(f"Merge policy {merge_policy_id} does not exist") from None
+        policy = self.policies.default_for(schema_name)
+        if policy is None:
+            raise Unprocessable(
+                f"No default merge policy exists for {schema_name}; give mergePolicyId or create a default"
+            )
+        return policy
+
+    def related(self, identity: Identity, policy: MergePolicy) -> frozenset[Identity]:
+        related = self.graph.component(identity) if policy.identity_graph == "pdg" else frozenset({identity})
+        if len(related) > MAX_RELATED_IDENTITIES:
+            raise Unprocessable(
+                "Too many related identities", cause=f"the graph links {len(related)} identities"
+            )
+        return related
+
+    # -- profiles ----------------------------------------------------------------------------
+
+    def _fragments(self, schema_class: str, related: frozenset[Identity]) -> list[Fragment]:
+        return [
+            f
+            for f in self.datasets.fragments(schema_class)
+            if any(i in related for i in identities_of(f.record))
+        ]
+
+    def view(self, schema_name: str, identity: Identity, policy: MergePolicy, xid: str) -> ProfileView:
+        related = self.related(identity, policy)
+        fragments = self._fragments(schema_name, related)
+        merged = merge_fragments(fragments, policy.attribute_merge, policy.order)
+        return ProfileView(xid, identity, merged, policy, related)
+
+    def delete(self, identity: Identity, policy: MergePolicy) -> int:
+        """Remove the profile's fragments and its events; the number of records removed."""
+        related = self.related(identity, policy)
+        removed = 0
+        for dataset in self.datasets:
+            if dataset.schema_class not in (PROFILE_CLASS, EVENT_CLASS):
+                continue
+            for batch in dataset.batches:
+                kept = [r for r in batch.records if not any(i in related for i in identities_of(r))]
+                removed += len(batch.records) - len(kept)
+                batch.records = kept
+        if removed:
+            self.datasets.changed()
+        return removed
+
+    # -- events ------------------------------------------------------------------------------
+
+    def events(self, related: frozenset[Identity], related_xid: str, query: EventQuery) -> EventPage:
+        timed: list[tuple[str, int, Fragment]] = []
+        for fragment in self._fragments(EVENT_CLASS, related):
+            timestamp = _event_time(fragment)
+            if query.start_ms is not None and timestamp < query.start_ms:
+                continue
+            if query.end_ms is not None and timestamp >= query.end_ms:
+                continue
+            if not all(f.holds(fragment.record) for f in query.filters):
+                continue
+            timed.append((event_id(fragment), timestamp, fragment))
+        timed.sort(key=lambda e: (e[1], e[0]), reverse=query.descending)
+        begin = 0
+        if query.cursor:
+            ids = [e[0] for e in timed]
+            if query.cursor not in ids:
+                raise BadRequest(f"start {query.cursor!r} is not an event of this profile and window")
+            begin = ids.index(query.cursor)
+        page = timed[begin : begin + query.limit]
+        rest = timed[begin + query.limit :]
+        return EventPage(related_xid, page, rest[0][0] if rest else "")
+
+
+def _event_time(fragment: Fragment) -> int:
+    return parse_time_ms(fragment.record.get("timestamp")) or fragment.updated_ms
