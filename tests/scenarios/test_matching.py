@@ -64,3 +64,18 @@ def test_pick__paths():
     assert pick(source, "status") == 200
     with pytest.raises(KeyError):
         pick(source, "body.nope")
+
+
+def test_match__keys_and_values():
+    body = {"XID1": {"entityId": "XID1", "sources": ["crm"]}}
+    assert match({"$values": [{"sources": ["crm"]}]}, body) == []
+    assert match({"$keys": {"$len": 1}}, body) == []
+    assert match({"$values": [{"sources": ["loy"]}]}, body)
+
+
+def test_pick__keys_and_regex():
+    source = {"body": ["@/dataSets/5c8c3c555033b814b69f947f"], "status": 201}
+    assert pick(source, {"from": "body[0]", "regex": "([^/]+)$"}) == "5c8c3c555033b814b69f947f"
+    assert pick({"body": {"X": 1}}, "body.$keys[0]") == "X"
+    with pytest.raises(KeyError):
+        pick(source, {"from": "body[0]", "regex": "^nothing$"})

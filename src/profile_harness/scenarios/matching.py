@@ -73,6 +73,11 @@ def _matcher(expected: dict[str, Any], actual: Any, where: str, exact: bool) -> 
         ok = actual in arg
     elif key == "$len":
         ok = isinstance(actual, list | dict | str) and len(actual) == arg
+    elif key in ("$keys", "$values"):
+        if not isinstance(actual, dict):
+            return [Difference(where, expected, actual)]
+        items = list(actual.keys() if key == "$keys" else actual.values())
+        return match(arg, items, f"{where}.{key}", exact)
     elif key == "$contains":
         if not isinstance(actual, list):
             return [Difference(where, expected, actual)]
@@ -122,12 +127,26 @@ def match(expected: Any, actual: Any, where: str = "", exact: bool = False) -> l
 _TOKEN = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
 
 
-def pick(source: dict[str, Any], expression: str) -> Any:
-    """Take ``body.a.b[0].c`` / ``headers.x-name`` / ``status`` from ``source``; KeyError if absent."""
+def pick(source: dict[str, Any], expression: str | dict[str, str]) -> Any:
+    """Take ``body.a.b[0].c`` / ``body.$keys[0]`` / ``headers.x-name`` / ``status`` from ``source``.
+
+    ``{from: <path>, regex: <pattern>}`` keeps the pattern's first group (or its whole match).
+    Raises KeyError when the path or the pattern finds nothing.
+    """
+    if isinstance(expression, dict):
+        value = pick(source, expression["from"])
+        if "regex" not in expression:
+            return value
+        found = re.search(expression["regex"], str(value))
+        if found is None:
+            raise KeyError(f"{expression['from']}: {value!r} does not match {expression['regex']!r}")
+        return found.group(1) if found.groups() else found.group(0)
     node: Any = source
     for name, index in _TOKEN.findall(expression):
         if index:
             node = node[int(index)]
+        elif name in ("$keys", "$values") and isinstance(node, dict):
+            node = list(node.keys() if name == "$keys" else node.values())
         elif isinstance(node, dict) and name in node:
             node = node[name]
         else:

@@ -74,7 +74,7 @@ class Step:
     name: str
     request: Request
     expect: Expectation
-    capture: dict[str, str] = field(default_factory=dict)
+    capture: dict[str, str | dict[str, str]] = field(default_factory=dict)
     poll: Poll | None = None
 
     @classmethod

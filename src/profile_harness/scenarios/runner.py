@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -189,7 +190,9 @@ def run_scenario(scenario: Scenario, target: Target) -> Outcome:
     if scenario.pending:
         return Outcome(scenario, OutcomeKind.PENDING, scenario.pending)
     started = time.monotonic()
-    variables: dict[str, Any] = dict(scenario.variables)
+    now = datetime.now(UTC)
+    variables: dict[str, Any] = {"today": now.strftime("%Y-%m-%d"), "now_ms": int(now.timestamp() * 1000)}
+    variables.update(scenario.variables)
     try:
         _prepare(scenario, target)
         for step in scenario.steps:
