@@ -90,6 +90,10 @@ class GatewayMiddleware:
             path = path.rstrip("/") or "/"
             scope = {**scope, "path": path, "raw_path": path.encode()}
         scope["profile_harness"] = self.context
+        # Connexion copies the scope and records the matched operation in scope["extensions"]; a
+        # dict created here is shared by every copy, so error handlers and the journal see it
+        # (the test client provides one, uvicorn does not).
+        scope.setdefault("extensions", {})
         if path.startswith(PLATFORM_PREFIX):
             verdict = check_credentials(_headers(scope), self.require_token)
             if verdict is not None:
