@@ -43,7 +43,8 @@ def _record(
         return {"entityId": xid, "sources": [""], "entity": {}, "lastModifiedAt": UNKNOWN_LAST_MODIFIED}
     body: dict[str, Any] = {
         "entityId": xid,
-        "sources": view.merged.sources,
+        # B2B entities are entity-resolved; DOC-ENT shows their source as er_m_attr.
+        "sources": ["er_m_attr"] if schema in B2B_CLASSES else view.merged.sources,
         "entity": project(view.merged.entity, fields),
         "lastModifiedAt": iso_utc(view.merged.last_modified_ms),
     }
@@ -166,6 +167,9 @@ async def retrieveMultipleEntities(body: dict[str, Any]) -> Answer:
     profiles = context.tenant().profiles
     schema = body["schema"]["name"]
     fields = _fields(body.get("fields"))
+    # A missing policy fails the whole call (422), not each identity.
+    related_schema = (body.get("relatedSchema") or {}).get("name") or PROFILE_CLASS
+    profiles.policy(related_schema if schema == EVENT_CLASS else schema, body.get("mergePolicyId"))
     results: dict[str, Any] = {}
     failures: list[dict[str, Any]] = []
     for item in body["identities"]:

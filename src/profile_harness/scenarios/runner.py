@@ -85,9 +85,10 @@ def _build(request: Request, base_headers: dict[str, str], variables: dict[str, 
     kwargs: dict[str, Any] = {
         "method": request.method,
         "url": interpolate(request.path, variables),
-        "params": {k: v for k, v in interpolate(request.query, variables).items()},
         "headers": headers,
     }
+    if request.query:  # httpx drops a query string written in the path when params is given, even empty
+        kwargs["params"] = interpolate(request.query, variables)
     if request.form is not None:
         kwargs["data"] = interpolate(request.form, variables)
     elif request.raw is not None:

@@ -183,7 +183,7 @@ class ProfileBackend:
             return namespace.lower(), entity_id
         identity = self.graph.by_xid(entity_id)
         if identity is None:
-            raise NotFound(f"No identity has the XID {entity_id}; give entityIdNS with an identity value")
+            raise BadRequest(f"{entity_id} is not a known XID; give its namespace in entityIdNS")
         return identity
 
     def policy(self, schema_name: str, merge_policy_id: str | None) -> MergePolicy:
