@@ -12,6 +12,7 @@ from connexion.middleware import MiddlewarePosition
 from profile_harness import specs
 from profile_harness.context import Harness
 from profile_harness.errors import ApiError, ErrorShape, render
+from profile_harness.fault_injection import FaultMiddleware
 from profile_harness.gateway import GatewayMiddleware, MediaTypeMiddleware
 from profile_harness.handlers import ADMIN_HANDLERS, HANDLERS
 from profile_harness.journal import JournalMiddleware
@@ -86,6 +87,9 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
     app.add_error_handler(ApiError, api_error)
     app.add_error_handler(ProblemException, problem)
     app.add_middleware(MediaTypeMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, index=index)
+    app.add_middleware(
+        FaultMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, faults=harness.store.faults
+    )
     app.add_middleware(
         JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=harness.journal
     )

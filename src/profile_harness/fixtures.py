@@ -54,12 +54,15 @@ def _iso(ms: int) -> str:
 
 def _clone(tenant: Tenant) -> Tenant:
     """A deep copy of a tenant's data that still shares the store's clock and id source."""
-    return copy.deepcopy(tenant, {id(tenant.clock): tenant.clock, id(tenant.ids): tenant.ids})
+    shared = (tenant.clock, tenant.ids, tenant.store)
+    return copy.deepcopy(tenant, {id(thing): thing for thing in shared})
 
 
 def _apply_tenant(store: Store, doc: dict[str, Any], where: str) -> Tenant:
     existing = next((t for t in store.tenants() if (t.org, t.sandbox) == (doc["org"], doc["sandbox"])), None)
-    tenant = _clone(existing) if existing else Tenant(doc["org"], doc["sandbox"], store.clock, store.ids)
+    tenant = (
+        _clone(existing) if existing else Tenant(doc["org"], doc["sandbox"], store.clock, store.ids, store)
+    )
     for i, raw in enumerate(doc.get("datasets", [])):
         here = f"{where}.datasets[{i}]"
         if tenant.datasets.find(raw["id"]) is not None:

@@ -30,4 +30,11 @@ ADMIN_HANDLERS: dict[str, Callable[..., Any]] = {
     "adminState": admin.adminState,
     "adminRequests": admin.adminRequests,
     "adminClearRequests": admin.adminClearRequests,
+    "adminGetClock": admin.adminGetClock,
+    "adminSetClock": admin.adminSetClock,
+    "adminGetJobTiming": admin.adminGetJobTiming,
+    "adminSetJobTiming": admin.adminSetJobTiming,
+    "adminListFaults": admin.adminListFaults,
+    "adminAddFault": admin.adminAddFault,
+    "adminClearFaults": admin.adminClearFaults,
 }

@@ -50,3 +50,79 @@ async def adminRequests(limit: int | None = None) -> tuple[dict[str, Any], int]:
 async def adminClearRequests() -> tuple[dict[str, Any], int]:
     """DELETE /__admin/requests"""
     return {"cleared": context.current().journal.clear()}, 200
+
+
+def _clock_body() -> dict[str, Any]:
+    clock = context.current().store.clock
+    return {
+        "now": clock.now().isoformat().replace("+00:00", "Z"),
+        "nowMs": clock.now_ms(),
+        "frozen": clock.frozen,
+    }
+
+
+_UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def _duration_ms(value: Any) -> int:
+    if isinstance(value, int):
+        return value
+    text = str(value)
+    digits = text.rstrip("smhd")
+    unit = text[len(digits) :] or "ms"
+    return int(digits) * _UNITS_MS[unit]
+
+
+async def adminGetClock() -> tuple[dict[str, Any], int]:
+    """GET /__admin/clock"""
+    return _clock_body(), 200
+
+
+async def adminSetClock(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """POST /__admin/clock"""
+    from profile_harness.store.datasets import parse_time_ms
+
+    clock = context.current().store.clock
+    if body.get("freeze") is True:
+        at = parse_time_ms(body["at"]) if "at" in body else None
+        if "at" in body and at is None:
+            raise BadRequest(f"at {body['at']!r} is neither an ISO-8601 time nor epoch milliseconds")
+        clock.freeze(at)
+    if "advance" in body:
+        clock.advance(_duration_ms(body["advance"]))
+    if body.get("freeze") is False:
+        clock.unfreeze()
+    return _clock_body(), 200
+
+
+def _timing_body() -> dict[str, Any]:
+    return {kind: str(timing) for kind, timing in context.current().store.job_timing.items()}
+
+
+async def adminGetJobTiming() -> tuple[dict[str, Any], int]:
+    """GET /__admin/job-timing"""
+    return _timing_body(), 200
+
+
+async def adminSetJobTiming(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """PUT /__admin/job-timing"""
+    from profile_harness.store.jobs import parse_timing
+
+    parsed = {kind: parse_timing(rule) for kind, rule in body.items()}
+    context.current().store.job_timing.update(parsed)
+    return _timing_body(), 200
+
+
+async def adminListFaults() -> tuple[dict[str, Any], int]:
+    """GET /__admin/faults"""
+    return {"faults": [f.to_dict() for f in context.current().store.faults.all()]}, 200
+
+
+async def adminAddFault(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """POST /__admin/faults"""
+    return context.current().store.faults.add(body).to_dict(), 201
+
+
+async def adminClearFaults(org: str | None = None, sandbox: str | None = None) -> tuple[dict[str, Any], int]:
+    """DELETE /__admin/faults"""
+    return {"cleared": context.current().store.faults.clear(org, sandbox)}, 200

@@ -179,7 +179,7 @@ def _prepare(scenario: Scenario, target: Target) -> None:
     calls: list[tuple[str, dict[str, Any]]] = [("/__admin/reset", {"params": tenant})]
     if scenario.fixtures:
         calls.append(("/__admin/fixtures", {"json": scenario.fixtures}))
-    calls += [("/__admin/faults", {"json": fault}) for fault in scenario.faults]
+    calls += [("/__admin/faults", {"json": {**tenant, **fault}}) for fault in scenario.faults]
     for path, kwargs in calls:
         response = target.client.post(path, **kwargs)
         if response.status_code >= 400:

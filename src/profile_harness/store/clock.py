@@ -43,6 +43,11 @@ class Clock:
             self._offset_ms = self._frozen_ms - int(time.time() * 1000)
             self._frozen_ms = None
 
+    def reset(self) -> None:
+        """Follow real time again, with no offset."""
+        self._offset_ms = 0
+        self._frozen_ms = None
+
     def advance(self, ms: int) -> None:
         if self._frozen_ms is not None:
             self._frozen_ms += ms
