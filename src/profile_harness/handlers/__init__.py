@@ -5,23 +5,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from profile_harness.handlers import admin, entities, ims, merge_policies
+from profile_harness.handlers import (
+    admin,
+    catalog,
+    computed_attributes,
+    data_access,
+    edge,
+    entities,
+    export_jobs,
+    ims,
+    legacy_computed_attributes,
+    merge_policies,
+    preview,
+    system_jobs,
+)
 
 __all__ = ["ADMIN_HANDLERS", "HANDLERS"]
 
-HANDLERS: dict[str, Callable[..., Any]] = {
-    "imsToken": ims.imsToken,
-    "retrieveEntity": entities.retrieveEntity,
-    "retrieveMultipleEntities": entities.retrieveMultipleEntities,
-    "deleteEntity": entities.deleteEntity,
-    "getMany": merge_policies.getMany,
-    "createMergePolicy": merge_policies.createMergePolicy,
-    "retrieveMergePolicy": merge_policies.retrieveMergePolicy,
-    "updateMergePolicy": merge_policies.updateMergePolicy,
-    "patchMergePolicy": merge_policies.patchMergePolicy,
-    "deleteMergePolicy": merge_policies.deleteMergePolicy,
-    "bulkGetMergePolicies": merge_policies.bulkGetMergePolicies,
-}
+_MODULES = (
+    ims,
+    entities,
+    merge_policies,
+    export_jobs,
+    system_jobs,
+    preview,
+    computed_attributes,
+    legacy_computed_attributes,
+    edge,
+    catalog,
+    data_access,
+)
+
+HANDLERS: dict[str, Callable[..., Any]] = {}
+for _module in _MODULES:
+    HANDLERS.update(_module.OPERATIONS)
 
 ADMIN_HANDLERS: dict[str, Callable[..., Any]] = {
     "adminHealth": admin.adminHealth,

@@ -234,3 +234,10 @@ async def deleteEntity(**q: Any) -> Answer:
     if profiles.delete(identity, policy) == 0:
         raise NotFound(f"No profile matches {q['entityId']}")
     return None, 202
+
+
+OPERATIONS = {
+    "retrieveEntity": retrieveEntity,
+    "retrieveMultipleEntities": retrieveMultipleEntities,
+    "deleteEntity": deleteEntity,
+}

@@ -29,3 +29,8 @@ async def imsToken(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     harness = context.current()
     token = harness.options.require_token or f"harness-{secrets.token_urlsafe(24)}"
     return {"access_token": token, "token_type": "bearer", "expires_in": TOKEN_LIFETIME_SECONDS}, 200
+
+
+OPERATIONS = {
+    "imsToken": imsToken,
+}

@@ -85,3 +85,14 @@ async def bulkGetMergePolicies(body: dict[str, Any]) -> Answer:
     """POST /config/mergePolicies/bulk-get: 207 with the policies found."""
     found = context.tenant().merge_policies.bulk_get([item["id"] for item in body["ids"]])
     return {"results": {p.id: _dict(p) for p in found}}, 207
+
+
+OPERATIONS = {
+    "getMany": getMany,
+    "createMergePolicy": createMergePolicy,
+    "retrieveMergePolicy": retrieveMergePolicy,
+    "updateMergePolicy": updateMergePolicy,
+    "patchMergePolicy": patchMergePolicy,
+    "deleteMergePolicy": deleteMergePolicy,
+    "bulkGetMergePolicies": bulkGetMergePolicies,
+}

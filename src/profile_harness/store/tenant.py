@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import threading
 
+from profile_harness.store.catalog import CatalogBackend
 from profile_harness.store.clock import Clock, IdSource
+from profile_harness.store.computed_attributes import ComputedAttributeBackend
 from profile_harness.store.datasets import DatasetBackend
+from profile_harness.store.edge import EdgeBackend
+from profile_harness.store.export_jobs import ExportJobBackend
 from profile_harness.store.faults import FaultBook
-from profile_harness.store.jobs import DEFAULT_TIMING, JOB_KINDS, JobTiming
+from profile_harness.store.jobs import DEFAULT_TIMING, JOB_KINDS, Job, JobTiming, Lifecycle
+from profile_harness.store.legacy_computed_attributes import LegacyComputedAttributeBackend
 from profile_harness.store.merge_policies import MergePolicyBackend
+from profile_harness.store.preview import PreviewBackend
 from profile_harness.store.profiles import ProfileBackend
+from profile_harness.store.system_jobs import SystemJobBackend
 
 __all__ = ["Store", "Tenant"]
 
@@ -26,6 +33,19 @@ class Tenant:
         self.merge_policies = MergePolicyBackend(org, sandbox, clock, ids)
         self.datasets = DatasetBackend()
         self.profiles = ProfileBackend(self.datasets, self.merge_policies)
+        self.catalog = CatalogBackend(self)
+        self.export_jobs = ExportJobBackend(self)
+        self.system_jobs = SystemJobBackend(self)
+        self.preview = PreviewBackend(self)
+        self.computed_attributes = ComputedAttributeBackend(self)
+        self.legacy_computed_attributes = LegacyComputedAttributeBackend(self)
+        self.edge = EdgeBackend(self)
+
+    def new_job(self, kind: str, lifecycle: Lifecycle) -> Job:
+        """A job of ``kind`` created now, timed by the server's rule, failing if a job fault is pending."""
+        timing = self.store.job_timing[kind] if self.store else DEFAULT_TIMING
+        fail = self.store.faults.job_failure(kind, self.org, self.sandbox) if self.store else None
+        return Job(lifecycle, timing, self.clock.now_ms(), fail_with=fail)
 
 
 class Store:

@@ -1,0 +1,9 @@
+"""Computed attributes, current API (/data/core/ca/attributes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+#: operationId -> handler; operations not listed answer 501.
+OPERATIONS: dict[str, Callable[..., Any]] = {}
