@@ -33,6 +33,19 @@ def main() -> None:
 @click.option("--generate", type=click.IntRange(min=1), default=None, help="Load N generated people instead.")
 @click.option("--seed", type=int, default=None, help="Seed for generated ids and data (reproducible runs).")
 @click.option("--require-token", default=None, help="Accept only this bearer token (default: any).")
+@click.option(
+    "--job-timing",
+    multiple=True,
+    metavar="KIND=RULE",
+    help="How a job kind advances: export|systemJob|computedAttribute|sample = instant|reads:N|seconds:S.",
+)
+@click.option(
+    "--system-jobs-flavor",
+    type=click.Choice(["azure", "aws"]),
+    default="azure",
+    show_default=True,
+    help="Answer the system-jobs API as Azure- or AWS-hosted Platform does.",
+)
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     host: str,
@@ -42,6 +55,8 @@ def serve(
     generate: int | None,
     seed: int | None,
     require_token: str | None,
+    job_timing: tuple[str, ...],
+    system_jobs_flavor: str,
     log_level: str,
 ) -> None:
     """Run the mock Profile API server."""
@@ -49,11 +64,24 @@ def serve(
 
     from profile_harness.app import create_app
     from profile_harness.demo import demo_document
+    from profile_harness.errors import ApiError
     from profile_harness.fixtures import FixtureError, load_document, load_files
     from profile_harness.options import HarnessOptions
     from profile_harness.store import Store
+    from profile_harness.store.jobs import JOB_KINDS, parse_timing
 
-    store = Store(seed=seed)
+    timing = {}
+    for item in job_timing:
+        kind, _, rule = item.partition("=")
+        if kind not in JOB_KINDS:
+            raise click.BadParameter(
+                f"{kind!r} is not one of {', '.join(JOB_KINDS)}", param_hint="--job-timing"
+            )
+        try:
+            timing[kind] = parse_timing(rule)
+        except ApiError as exc:
+            raise click.BadParameter(exc.message, param_hint="--job-timing") from None
+    store = Store(seed=seed, job_timing=timing)
     try:
         if demo or generate:
             load_document(
@@ -62,7 +90,8 @@ def serve(
         load_files(store, fixture_files)
     except FixtureError as exc:
         raise click.ClickException(str(exc)) from None
-    app = create_app(store, options=HarnessOptions(require_token=require_token))
+    options = HarnessOptions(require_token=require_token, system_jobs_flavor=system_jobs_flavor)
+    app = create_app(store, options=options)
     click.echo(f"profile-harness {__version__} serving on http://{host}:{port} (Swagger UI at /ui/)")
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 

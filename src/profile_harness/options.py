@@ -14,10 +14,12 @@ class HarnessOptions:
     ``require_token``: when set, only this bearer token passes the gateway; otherwise any non-empty
     token does. ``ims_client_secret``: when set, the fake IMS endpoint refuses other secrets.
     ``validate_responses``: check every response against the spec (on by default; a response that
-    breaks the spec is a harness bug and answers 500).
+    breaks the spec is a harness bug and answers 500). ``system_jobs_flavor``: ``azure`` (default) or
+    ``aws``, the two shapes of the system-jobs API (DOC-SJ).
     """
 
     require_token: str | None = None
     ims_client_secret: str | None = None
     validate_responses: bool = True
     swagger_ui: bool = True
+    system_jobs_flavor: str = "azure"
