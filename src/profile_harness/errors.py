@@ -94,6 +94,7 @@ class ErrorShape(Enum):
     CODE_MESSAGE = "code-message"  # {"code", "message"}
     SYSTEM_JOB = "system-jobs"  # {"requestId", "errors": {"<status>": [{"code", "message"}]}}
     PROBLEM = "problem"  # RFC 7807, application/problem+json
+    PROBLEM_JSON = "problem-json"  # the same fields, sent as application/json (Catalog, Data Access)
     IMS = "ims"  # {"error", "error_description"}
 
 
@@ -102,8 +103,8 @@ _SHAPE_BY_TAG = {
     "System jobs": ErrorShape.SYSTEM_JOB,
     "Edge destinations": ErrorShape.PROBLEM,
     "Edge projections": ErrorShape.PROBLEM,
-    "Catalog": ErrorShape.PROBLEM,
-    "Data access": ErrorShape.PROBLEM,
+    "Catalog": ErrorShape.PROBLEM_JSON,
+    "Data access": ErrorShape.PROBLEM_JSON,
     "IMS": ErrorShape.IMS,
     "Admin": ErrorShape.PROBLEM,
 }
@@ -146,8 +147,8 @@ def render(error: ApiError, shape: ErrorShape, *, request_id: str = "") -> Rende
             "requestId": request_id,
             "errors": {str(status): [{"code": error.code, "message": error.message}]},
         }
-    elif shape is ErrorShape.PROBLEM:
-        media_type = "application/problem+json"
+    elif shape in (ErrorShape.PROBLEM, ErrorShape.PROBLEM_JSON):
+        media_type = "application/problem+json" if shape is ErrorShape.PROBLEM else "application/json"
         body = {
             "type": _PROBLEM_TYPES.get(status, "about:blank"),
             "title": error.title,

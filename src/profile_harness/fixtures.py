@@ -72,7 +72,9 @@ def _apply_tenant(store: Store, doc: dict[str, Any], where: str) -> Tenant:
             name=raw["name"],
             schema_class=raw["class"],
             created_ms=parse_time_ms(raw.get("createdAt")) or store.clock.now_ms(),
-            schema_ref=raw.get("schemaRef"),
+            schema_ref=raw["schemaRef"]["id"]
+            if isinstance(raw.get("schemaRef"), dict)
+            else raw.get("schemaRef"),
             description=raw.get("description"),
         )
         seen: set[str] = set()

@@ -1,9 +1,93 @@
-"""Data Access: files of a batch (/data/foundation/export)."""
+"""Data Access: the files of a batch (/data/foundation/export)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
-#: operationId -> handler; operations not listed answer 501.
-OPERATIONS: dict[str, Callable[..., Any]] = {}
+from connexion import request
+from starlette.responses import Response
+
+from profile_harness import context
+from profile_harness.errors import ApiError, NotFound
+
+Answer = tuple[Any, int]
+PAGE_LIMIT = 100
+
+
+class RangeNotSatisfiable(ApiError):
+    status = 416
+    title = "Range Not Satisfiable"
+
+
+def _base() -> str:
+    return f"{request.url.scheme}://{request.url.netloc}/data/foundation/export"
+
+
+async def listBatchFiles(batchId: str, start: int | None = None, limit: int | None = None) -> Answer:
+    """GET /batches/{batchId}/files: the dataset files of a batch."""
+    catalog = context.tenant().catalog
+    files = catalog.batch_files(batchId)
+    entries = []
+    if files:
+        first = files[0]
+        entries.append(
+            {
+                "dataSetFileId": first.file_id,
+                "dataSetViewId": first.dataset_id,
+                "version": "1.0.0",
+                "created": str(first.created_ms),
+                "updated": str(first.created_ms),
+                "size": str(sum(len(f.data) for f in files)),
+                "isValid": True,
+                "_links": {"self": {"href": f"{_base()}/files/{first.file_id}"}},
+            }
+        )
+    page = entries[start or 0 : (start or 0) + min(limit or PAGE_LIMIT, PAGE_LIMIT)]
+    return {"data": page, "_page": {"limit": min(limit or PAGE_LIMIT, PAGE_LIMIT), "count": len(page)}}, 200
+
+
+async def getFile(fileId: str, path: str | None = None, **_: Any) -> Any:
+    """GET /files/{fileId}: the listing of a dataset file, or with `path` one file's bytes."""
+    files = context.tenant().catalog.dataset_file(fileId)
+    if path is None:
+        data = [
+            {
+                "name": f.name,
+                "length": str(len(f.data)),
+                "_links": {"self": {"href": f"{_base()}/files/{fileId}?path={quote(f.name)}"}},
+            }
+            for f in files
+        ]
+        return {"data": data, "_page": {"limit": PAGE_LIMIT, "count": len(data)}}, 200
+    match = next((f for f in files if f.name == path), None)
+    if match is None:
+        raise NotFound(f"File {fileId} has no part named {path!r}")
+    return _bytes(match.data, request.headers.get("range"))
+
+
+def _bytes(data: bytes, range_header: str | None) -> Response:
+    headers = {"Accept-Ranges": "bytes"}
+    if not range_header:
+        return Response(data, 200, headers, media_type="application/octet-stream")
+    found = re.fullmatch(r"bytes=(\d*)-(\d*)", range_header.strip())
+    if found is None or (not found.group(1) and not found.group(2)):
+        raise RangeNotSatisfiable(f"Range {range_header!r} is not bytes=<start>-<end>")
+    size = len(data)
+    if found.group(1):
+        first = int(found.group(1))
+        last = min(int(found.group(2)), size - 1) if found.group(2) else size - 1
+    else:  # a suffix range: the last N bytes
+        first, last = max(size - int(found.group(2)), 0), size - 1
+    if first >= size or first > last:
+        raise RangeNotSatisfiable(f"Range {range_header!r} is outside the file's {size} bytes")
+    headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    return Response(data[first : last + 1], 206, headers, media_type="application/octet-stream")
+
+
+OPERATIONS: dict[str, Callable[..., Any]] = {
+    "listBatchFiles": listBatchFiles,
+    "getFile": getFile,
+}

@@ -1,17 +1,156 @@
-"""Catalog views of one tenant's datasets and batches, and the files of exported batches."""
+"""Catalog views of one tenant's datasets and batches, and the files a batch is read back from."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from profile_harness.errors import BadRequest, NotFound
+from profile_harness.store.datasets import PROFILE_CLASS, UNION_SCHEMA, Batch, Dataset
+from profile_harness.store.parquet import to_parquet
 
 if TYPE_CHECKING:
     from profile_harness.store.tenant import Tenant
 
-__all__ = ["CatalogBackend"]
+__all__ = ["UNION_SCHEMA", "BatchFile", "CatalogBackend"]
+
+_CLASS_BY_SCHEMA = {
+    UNION_SCHEMA: PROFILE_CLASS,
+    "https://ns.adobe.com/xdm/context/profile": PROFILE_CLASS,
+    "https://ns.adobe.com/xdm/context/experienceevent": "_xdm.context.experienceevent",
+}
+
+
+@dataclass(frozen=True)
+class BatchFile:
+    """One file of a batch: its Data Access id, its name and its bytes."""
+
+    file_id: str
+    batch_id: str
+    dataset_id: str
+    name: str
+    data: bytes
+    created_ms: int
 
 
 class CatalogBackend:
-    """Not built yet: the operations of this family answer 501 until it is."""
+    """Datasets and batches as Catalog shows them; Parquet files of batches for Data Access."""
 
     def __init__(self, tenant: Tenant) -> None:
         self.tenant = tenant
+        self._files: dict[str, list[BatchFile]] = {}  # batch id -> files written by an export
+
+    # -- datasets ----------------------------------------------------------------------------
+
+    def create_dataset(self, body: dict[str, Any]) -> Dataset:
+        schema_id = body["schemaRef"]["id"]
+        if not schema_id.startswith("https://ns.adobe.com/"):
+            raise BadRequest(f"schemaRef.id {schema_id!r} is not an XDM schema id (https://ns.adobe.com/...)")
+        dataset = Dataset(
+            id=self.tenant.ids.dataset_id(),
+            name=body["name"],
+            schema_class=_CLASS_BY_SCHEMA.get(schema_id, ""),
+            created_ms=self.tenant.clock.now_ms(),
+            schema_ref=schema_id,
+            description=body.get("description"),
+        )
+        return self.tenant.datasets.add(dataset)
+
+    def dataset_view(self, dataset: Dataset, properties: list[str] | None = None) -> dict[str, Any]:
+        last = dataset.batches[-1] if dataset.batches else None
+        view: dict[str, Any] = {
+            "version": "1.0.0",
+            "imsOrg": self.tenant.org,
+            "name": dataset.name,
+            "created": dataset.created_ms,
+            "updated": max([dataset.created_ms] + [b.ingested_at_ms for b in dataset.batches]),
+            "createdClient": "profile-harness",
+            "createdUser": "profile-harness@AdobeID",
+            "updatedUser": "profile-harness@AdobeID",
+            "viewId": dataset.id,
+            "files": f"@/dataSetFiles?dataSetId={dataset.id}",
+            "tags": {},
+        }
+        if dataset.description is not None:
+            view["description"] = dataset.description
+        if dataset.schema_ref is not None:
+            view["schemaRef"] = {
+                "id": dataset.schema_ref,
+                "contentType": "application/vnd.adobe.xed+json;version=1",
+            }
+        if last is not None:
+            view["lastBatchId"] = last.id
+            view["lastBatchStatus"] = last.status
+        if properties:
+            view = {k: v for k, v in view.items() if k in properties}
+        return view
+
+    def get_dataset(self, dataset_id: str) -> Dataset:
+        return self.tenant.datasets.get(dataset_id)
+
+    def list_datasets(self, start: int, limit: int) -> list[Dataset]:
+        ordered = sorted(self.tenant.datasets, key=lambda d: (d.created_ms, d.id))
+        return ordered[start : start + limit]
+
+    # -- batches -----------------------------------------------------------------------------
+
+    def find_batch(self, batch_id: str) -> tuple[Dataset, Batch]:
+        found = self.tenant.datasets.find_batch(batch_id)
+        if found is None:
+            raise NotFound(f"Batch {batch_id} does not exist")
+        return found
+
+    def batch_view(self, dataset: Dataset, batch: Batch) -> dict[str, Any]:
+        view: dict[str, Any] = {
+            "imsOrg": self.tenant.org,
+            "created": batch.ingested_at_ms,
+            "updated": batch.ingested_at_ms,
+            "createdClient": "profile-harness",
+            "createdUser": "profile-harness@AdobeID",
+            "updatedUser": "profile-harness@AdobeID",
+            "status": batch.status,
+            "version": "1.0.0",
+            "relatedObjects": [{"type": "dataSet", "id": dataset.id}],
+            "metrics": {"recordsRead": len(batch.records), "recordsWritten": len(batch.records)},
+            "recordCount": len(batch.records),
+            "failedRecordCount": 0,
+            "inputFormat": {"format": "parquet"},
+        }
+        if batch.status in ("success", "failed", "failure"):
+            view["started"] = batch.ingested_at_ms
+            view["completed"] = batch.ingested_at_ms
+        return view
+
+    # -- files -------------------------------------------------------------------------------
+
+    def write_files(self, dataset: Dataset, batch: Batch, files: list[tuple[str, bytes]]) -> None:
+        """Record the Parquet files an export wrote for ``batch``."""
+        now = self.tenant.clock.now_ms()
+        file_id = self.file_id(batch.id)
+        self._files[batch.id] = [BatchFile(file_id, batch.id, dataset.id, n, d, now) for n, d in files]
+
+    @staticmethod
+    def file_id(batch_id: str) -> str:
+        """The Data Access id of a batch's (single) dataset file, which holds its Parquet parts."""
+        return f"{batch_id}-1"
+
+    def batch_files(self, batch_id: str) -> list[BatchFile]:
+        """The physical files of a batch; a batch loaded from fixtures is served as one Parquet file."""
+        dataset, batch = self.find_batch(batch_id)
+        if batch.id in self._files:
+            return self._files[batch.id]
+        if batch.status not in ("success", "loaded", "active"):
+            return []
+        data = to_parquet(batch.records)
+        name = "part-00000.parquet"
+        return [BatchFile(self.file_id(batch.id), batch.id, dataset.id, name, data, batch.ingested_at_ms)]
+
+    def dataset_file(self, file_id: str) -> list[BatchFile]:
+        """The physical files behind a dataset file id (``<batchId>-1``)."""
+        batch_id, _, number = file_id.rpartition("-")
+        if not batch_id or number != "1" or self.tenant.datasets.find_batch(batch_id) is None:
+            raise NotFound(f"File {file_id} does not exist")
+        files = self.batch_files(batch_id)
+        if not files:
+            raise NotFound(f"File {file_id} has no content yet (batch {batch_id} is not complete)")
+        return files

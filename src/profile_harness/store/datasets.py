@@ -12,6 +12,7 @@ from profile_harness.errors import Conflict, NotFound
 __all__ = [
     "EVENT_CLASS",
     "PROFILE_CLASS",
+    "UNION_SCHEMA",
     "Batch",
     "Dataset",
     "DatasetBackend",
@@ -21,6 +22,8 @@ __all__ = [
 ]
 
 PROFILE_CLASS = "_xdm.context.profile"
+#: Datasets on the union schema hold exports (merged profiles), never fragments to merge.
+UNION_SCHEMA = "https://ns.adobe.com/xdm/context/profile__union"
 EVENT_CLASS = "_xdm.context.experienceevent"
 
 
@@ -71,6 +74,11 @@ class Dataset:
     batches: list[Batch] = field(default_factory=list)
     schema_ref: str | None = None
     description: str | None = None
+
+    @property
+    def holds_fragments(self) -> bool:
+        """Whether its records take part in profiles (exports on the union schema do not)."""
+        return self.schema_ref != UNION_SCHEMA
 
     def batch(self, batch_id: str) -> Batch | None:
         return next((b for b in self.batches if b.id == batch_id), None)
@@ -137,7 +145,7 @@ class DatasetBackend:
     def fragments(self, schema_class: str) -> Iterator[Fragment]:
         """Every record of the datasets of ``schema_class``, with its update time."""
         for dataset in self._datasets.values():
-            if dataset.schema_class != schema_class:
+            if dataset.schema_class != schema_class or not dataset.holds_fragments:
                 continue
             for batch in dataset.batches:
                 for index, record in enumerate(batch.records):

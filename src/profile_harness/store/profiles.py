@@ -169,6 +169,8 @@ class ProfileBackend:
         if self._graph is None or self._graph_version != self.datasets.version:
             graph = IdentityGraph()
             for dataset in self.datasets:
+                if not dataset.holds_fragments:
+                    continue
                 for batch in dataset.batches:
                     for record in batch.records:
                         identities = identities_of(record)
@@ -227,7 +229,7 @@ class ProfileBackend:
         related = self.related(identity, policy)
         removed = 0
         for dataset in self.datasets:
-            if dataset.schema_class not in (PROFILE_CLASS, EVENT_CLASS):
+            if dataset.schema_class not in (PROFILE_CLASS, EVENT_CLASS) or not dataset.holds_fragments:
                 continue
             for batch in dataset.batches:
                 kept = [r for r in batch.records if not any(i in related for i in identities_of(r))]

@@ -1,0 +1,222 @@
+"""Export jobs, Catalog and Data Access: the journey, lifecycle rules under a frozen clock, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from profile_harness.store.parquet import read_parquet
+from tests.conftest import policy, profile_dataset, tenant_doc
+
+JOBS = "/data/core/ups/export/jobs"
+CATALOG = "/data/foundation/catalog"
+UNION = {
+    "id": "https://ns.adobe.com/xdm/context/profile__union",
+    "contentType": "application/vnd.adobe.xed+json;version=1",
+}
+
+WORLD = tenant_doc(
+    datasets=[
+        profile_dataset(
+            "crm",
+            "2024-05-01T10:00:00Z",
+            {
+                "identityMap": {"email": [{"id": "jane@x.com"}], "crmid": [{"id": "C1"}]},
+                "person": {"name": {"firstName": "Jane"}},
+                "phone": "1",
+            },
+            {
+                "identityMap": {"email": [{"id": "ravi@x.com"}]},
+                "person": {"name": {"firstName": "Ravi"}},
+                "phone": "2",
+            },
+        ),
+        profile_dataset(
+            "loyalty",
+            "2024-06-01T10:00:00Z",
+            {"identityMap": {"crmid": [{"id": "C1"}]}, "loyalty": {"points": 9}},
+        ),
+        profile_dataset(
+            "web",
+            "2024-06-02T10:00:00Z",
+            {
+                "_id": "e1",
+                "timestamp": "2024-06-02T09:00:00Z",
+                "identityMap": {"email": [{"id": "jane@x.com"}]},
+                "eventType": "view",
+            },
+            cls="_xdm.context.experienceevent",
+        ),
+    ],
+    mergePolicies=[
+        policy("ts", "pdg", "timestampOrdered", default=True),
+        policy("none", "none", "timestampOrdered"),
+    ],
+)
+
+
+@pytest.fixture
+def world(client):  # type: ignore[no-untyped-def]
+    assert client.post("/__admin/fixtures", json=WORLD).status_code == 200
+    client.post("/__admin/clock", json={"freeze": True, "at": "2024-07-01T00:00:00Z"})
+    return client
+
+
+def _dataset(client: Any, headers: dict[str, str], schema: dict[str, str] = UNION) -> str:
+    created = client.post(
+        f"{CATALOG}/dataSets", headers=headers, json={"name": "Export", "schemaRef": schema}
+    )
+    assert created.status_code == 201
+    (ref,) = created.json()
+    assert ref.startswith("@/dataSets/")
+    return ref.rsplit("/", 1)[1]  # type: ignore[no-any-return]
+
+
+def _export(client: Any, headers: dict[str, str], dataset_id: str, **extra: Any) -> Any:
+    body = {"schema": {"name": "_xdm.context.profile"}, "destination": {"datasetId": dataset_id}, **extra}
+    return client.post(JOBS, headers=headers, json=body)
+
+
+def test_export__whole_journey_to_parquet(world, headers):  # type: ignore[no-untyped-def]
+    dataset_id = _dataset(world, headers)
+    extra = {"fields": "person.name,loyalty", "additionalFields": {"eventList": {"fields": "eventType"}}}
+    job = _export(world, headers, dataset_id, **extra).json()
+    assert job["status"] == "NEW" and isinstance(job["id"], int)
+    world.post("/__admin/clock", json={"advance": "1s"})
+    done = world.get(f"{JOBS}/{job['id']}", headers=headers).json()
+    assert done["status"] == "SUCCEEDED"
+    assert done["metrics"]["totalTime"]["totalTimeInMs"] == 1000
+    batch_id = done["destination"]["batchId"]
+    batch = world.get(f"{CATALOG}/batches/{batch_id}", headers=headers).json()[batch_id]
+    assert batch["status"] == "success" and batch["relatedObjects"] == [{"type": "dataSet", "id": dataset_id}]
+    files = world.get(f"/data/foundation/export/batches/{batch_id}/files", headers=headers).json()["data"]
+    listing = world.get(f"/data/foundation/export/files/{files[0]['dataSetFileId']}", headers=headers).json()
+    name = listing["data"][0]["name"]
+    raw = world.get(
+        f"/data/foundation/export/files/{files[0]['dataSetFileId']}", headers=headers, params={"path": name}
+    )
+    assert raw.headers["content-type"] == "application/octet-stream" and raw.content[:4] == b"PAR1"
+    rows = sorted(read_parquet(raw.content), key=lambda r: r["person"]["name"]["firstName"])
+    assert [r["person"]["name"]["firstName"] for r in rows] == ["Jane", "Ravi"]
+    assert rows[0]["loyalty"] == {"points": 9}  # stitched through the CRM id
+    assert "phone" not in rows[0] and "identityMap" not in rows[0]  # only the requested fields
+    assert rows[0]["eventList"] == [{"eventType": "view"}] and rows[1]["eventList"] == []
+    ranged = world.get(
+        f"/data/foundation/export/files/{files[0]['dataSetFileId']}",
+        headers={**headers, "Range": "bytes=0-3"},
+        params={"path": name},
+    )
+    assert ranged.status_code == 206 and ranged.content == b"PAR1"
+
+
+def test_export__policy_without_stitching_exports_each_identity(world, headers):  # type: ignore[no-untyped-def]
+    dataset_id = _dataset(world, headers)
+    world.put("/__admin/job-timing", json={"export": "instant"})
+    job = _export(world, headers, dataset_id, mergePolicy={"id": "none", "version": 1}).json()
+    done = world.get(f"{JOBS}/{job['id']}", headers=headers).json()
+    assert done["status"] == "SUCCEEDED" and done["mergePolicy"] == {"id": "none", "version": 1}
+    rows = world.get(f"{CATALOG}/batches/{done['destination']['batchId']}", headers=headers).json()
+    assert (
+        rows[done["destination"]["batchId"]]["metrics"]["recordsWritten"] == 3
+    )  # Jane twice (no stitching), Ravi
+
+
+def test_export__lifecycle_by_reads_and_by_seconds(world, headers):  # type: ignore[no-untyped-def]
+    dataset_id = _dataset(world, headers)
+    world.put("/__admin/job-timing", json={"export": "reads:3"})
+    job = _export(world, headers, dataset_id).json()
+    states = [world.get(f"{JOBS}/{job['id']}", headers=headers).json()["status"] for _ in range(4)]
+    assert states == ["PROCESSING", "PROCESSING", "SUCCEEDED", "SUCCEEDED"]
+    world.put("/__admin/job-timing", json={"export": "seconds:30"})
+    slow = _export(world, headers, dataset_id).json()
+    assert world.get(f"{JOBS}/{slow['id']}", headers=headers).json()["status"] == "PROCESSING"
+    world.post("/__admin/clock", json={"advance": "29s"})
+    assert world.get(f"{JOBS}/{slow['id']}", headers=headers).json()["status"] == "PROCESSING"
+    world.post("/__admin/clock", json={"advance": "1s"})
+    assert world.get(f"{JOBS}/{slow['id']}", headers=headers).json()["status"] == "SUCCEEDED"
+
+
+def test_export__spark_fault_fails_the_next_job_only(world, headers):  # type: ignore[no-untyped-def]
+    dataset_id = _dataset(world, headers)
+    world.put("/__admin/job-timing", json={"export": "instant"})
+    world.post("/__admin/faults", json={"job": "export", "fail": "spark"})
+    failed = world.get(f"{JOBS}/{_export(world, headers, dataset_id).json()['id']}", headers=headers).json()
+    assert failed["status"] == "FAILED"
+    assert [e["code"] for e in failed["errors"]] == ["0090000009", "unknown"]
+    assert failed["errors"][1]["callStack"] == "org.apache.spark.SparkException: Job aborted."
+    batch = world.get(f"{CATALOG}/batches/{failed['destination']['batchId']}", headers=headers).json()
+    assert batch[failed["destination"]["batchId"]]["status"] == "failed"
+    after = world.get(f"{JOBS}/{_export(world, headers, dataset_id).json()['id']}", headers=headers).json()
+    assert after["status"] == "SUCCEEDED"
+
+
+def test_listExportJobs__newest_first_paging_and_status(world, headers):  # type: ignore[no-untyped-def]
+    dataset_id = _dataset(world, headers)
+    ids = []
+    for _ in range(3):
+        ids.append(_export(world, headers, dataset_id).json()["id"])
+        world.post("/__admin/clock", json={"advance": "10ms"})
+    first = world.get(JOBS, headers=headers, params={"limit": 2}).json()
+    assert [r["id"] for r in first["records"]] == ids[:0:-1]
+    assert first["link"]["next"].startswith("/export/jobs/?")
+    rest = world.get(JOBS, headers=headers, params={"limit": 2, "offset": first["page"]["pageOffset"]}).json()
+    assert [r["id"] for r in rest["records"]] == [ids[0]] and "link" not in rest
+    assert world.get(JOBS, headers=headers, params={"status": "SUCCEEDED"}).json()["records"] == []
+    assert world.get(JOBS, headers=headers, params={"offset": "nonsense"}).status_code == 400
+
+
+def test_cancelExportJob__204_then_404(world, headers):  # type: ignore[no-untyped-def]
+    job = _export(world, headers, _dataset(world, headers)).json()
+    response = world.delete(f"{JOBS}/{job['id']}", headers=headers)
+    assert response.status_code == 204 and response.content == b""
+    assert world.get(f"{JOBS}/{job['id']}", headers=headers).status_code == 404
+    assert world.delete(f"{JOBS}/{job['id']}", headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ({"destination": {"datasetId": "x"}}, 400, "schema"),
+        ({"schema": {"name": "_xdm.context.profile"}, "destination": {}}, 400, ""),
+        (
+            {"schema": {"name": "_xdm.context.profile"}, "destination": {"datasetId": "nope"}},
+            422,
+            "does not exist",
+        ),
+        (
+            {"schema": {"name": "_xdm.context.profile"}, "destination": {"datasetId": "crm"}},
+            422,
+            "union schema",
+        ),
+    ],
+)
+def test_createExportJob__refusals_create_nothing(world, headers, body, status, words):  # type: ignore[no-untyped-def]
+    response = world.post(JOBS, headers=headers, json=body)
+    assert response.status_code == status
+    assert words in response.json()["message"]
+    assert world.get(JOBS, headers=headers).json()["records"] == []
+
+
+def test_createExportJob__unknown_policy_or_version(world, headers):  # type: ignore[no-untyped-def]
+    dataset_id = _dataset(world, headers)
+    assert _export(world, headers, dataset_id, mergePolicy={"id": "missing"}).status_code == 422
+    wrong = _export(world, headers, dataset_id, mergePolicy={"id": "ts", "version": 7})
+    assert wrong.status_code == 422 and "version" in wrong.json()["message"]
+
+
+def test_catalog__dataset_errors(world, headers):  # type: ignore[no-untyped-def]
+    missing = world.post(f"{CATALOG}/dataSets", headers=headers, json={"name": "x"})
+    assert missing.status_code == 400 and missing.headers["content-type"].startswith("application/json")
+    assert world.get(f"{CATALOG}/dataSets/nope", headers=headers).status_code == 404
+    assert world.get(f"{CATALOG}/batches/nope", headers=headers).status_code == 404
+    listed = world.get(f"{CATALOG}/dataSets", headers=headers).json()
+    assert {"crm", "loyalty", "web"} <= set(listed)
+
+
+def test_export__tenants_are_isolated(world, headers):  # type: ignore[no-untyped-def]
+    dataset_id = _dataset(world, headers)
+    other = {**headers, "x-sandbox-name": "dev"}
+    assert _export(world, other, dataset_id).status_code == 422  # the dataset is not in that sandbox
+    job = _export(world, headers, dataset_id).json()
+    assert world.get(f"{JOBS}/{job['id']}", headers=other).status_code == 404
