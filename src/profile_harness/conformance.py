@@ -35,7 +35,8 @@ class Violation:
         return f"{self.side} does not conform to the spec: {self.message}"
 
 
-def _json_loads(value: bytes | str) -> Any:
+def _json_loads(value: bytes | str, **_parameters: Any) -> Any:
+    """openapi-core passes media type parameters (``version=1``) along; JSON needs none of them."""
     return json.loads(value)
 
 
@@ -95,7 +96,10 @@ class ConformanceChecker:
         doc["servers"] = [{"url": SPEC_HOST}]
         # openapi-core reads only application/json as JSON; problem+json and the vendor types
         # (application/vnd.adobe...+json; version=1) are JSON too.
-        json_types = {media for media in _media_types(doc) if media.split(";")[0].strip().endswith("+json")}
+        # openapi-core looks deserializers up by the lower-cased type without parameters.
+        json_types = {
+            m.split(";")[0].strip().lower() for m in _media_types(doc) if "+json" in m.split(";")[0]
+        }
         config = Config(extra_media_type_deserializers=dict.fromkeys(json_types, _json_loads))
         self.openapi = OpenAPI.from_dict(doc, config=config)
 

@@ -40,6 +40,8 @@ class ApiError(Exception):
 
     status = 400
     title = "Bad Request"
+    #: RFC 7807 ``type`` of this condition, where its service documents one (else chosen by status).
+    problem_type: str | None = None
 
     def __init__(self, message: str, *, code: str | None = None, cause: str | None = None) -> None:
         super().__init__(message)
@@ -150,7 +152,7 @@ def render(error: ApiError, shape: ErrorShape, *, request_id: str = "") -> Rende
     elif shape in (ErrorShape.PROBLEM, ErrorShape.PROBLEM_JSON):
         media_type = "application/problem+json" if shape is ErrorShape.PROBLEM else "application/json"
         body = {
-            "type": _PROBLEM_TYPES.get(status, "about:blank"),
+            "type": error.problem_type or _PROBLEM_TYPES.get(status, "about:blank"),
             "title": error.title,
             "status": status,
             "detail": error.message,

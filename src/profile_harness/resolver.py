@@ -66,7 +66,8 @@ def _with_media_types(handler: Handler, media: dict[int, str]) -> Handler:
         if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], int):
             body, status = result
             if body is None:
-                return NoContent, status
+                # Connexion wants a media type even for an empty body when several are documented.
+                return NoContent, status, {"Content-Type": "application/json"}
             if status in media:
                 return body, status, {"Content-Type": media[status]}
         return result

@@ -1,17 +1,435 @@
-"""Edge projection destinations and projection configurations of one tenant."""
+"""Edge projection destinations and projection configurations of one tenant (DOC-EP, DOC-TS)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from profile_harness.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    NotFound,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 
 if TYPE_CHECKING:
     from profile_harness.store.tenant import Tenant
 
-__all__ = ["EdgeBackend"]
+__all__ = [
+    "DESTINATIONS_PATH",
+    "PROJECTIONS_PATH",
+    "Destination",
+    "DestinationInUse",
+    "DestinationNotFound",
+    "EdgeBackend",
+    "EdgeConflict",
+    "NotAcceptable",
+    "ProjectionConfig",
+    "ProjectionNameTaken",
+    "ProjectionNotFound",
+    "StaleVersion",
+    "check_accept",
+    "check_body_media_type",
+    "check_selector",
+]
+
+DESTINATIONS_PATH = "/data/core/ups/config/destinations"
+PROJECTIONS_PATH = "/data/core/ups/config/projections"
+DEFAULT_TTL = 3600
+DEFAULT_REPLICATION = "REACTIVE"
+
+
+# -- errors ------------------------------------------------------------------------------------
+# The 404 titles and type are DOC-TS's; the 409s are `about:blank` problems (spec/parts/edge.yaml),
+# which errors.render does not give for 409 by default, so they carry their own `problem_type`.
+
+
+class DestinationNotFound(NotFound):
+    title = "The projection destination has not yet been created."
+
+
+class ProjectionNotFound(NotFound):
+    title = "The projection configuration has not yet been created."
+
+
+class EdgeConflict(Conflict):
+    problem_type = "about:blank"
+
+
+class StaleVersion(EdgeConflict):
+    """``currentVersion`` is not the stored ``version``: someone else rewrote the resource."""
+
+
+class DestinationInUse(EdgeConflict):
+    """A projection configuration still points at the destination."""
+
+
+class ProjectionNameTaken(EdgeConflict):
+    """Another configuration of the same schema class has the name."""
+
+
+class NotAcceptable(ApiError):
+    status = 406
+    title = "Not Acceptable"
+
+
+# -- media types -------------------------------------------------------------------------------
+
+
+def _parameters(media_type: str) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for part in media_type.split(";")[1:]:
+        key, _, value = part.partition("=")
+        params[key.strip().lower()] = value.strip().strip('"')
+    return params
+
+
+def check_body_media_type(content_type: str) -> None:
+    """Refuse a vendor type of another ``version`` than 1 (DECISIONS: another version gets 415).
+
+    The gateway has already checked the type itself; it ignores parameters, so the version is
+    checked here.
+    """
+    version = _parameters(content_type).get("version")
+    if version is not None and version != "1":
+        raise UnsupportedMediaType(
+            f"Content-Type {content_type.strip()} is not accepted: only version=1 (or none) is supported"
+        )
+
+
+def check_accept(accept: str) -> None:
+    """406 when ``Accept`` admits no JSON; the body is always the vendor type, never negotiated."""
+    if not accept.strip():
+        return
+    for item in accept.split(","):
+        essence = item.split(";", 1)[0].strip().lower()
+        q = _parameters(item).get("q", "1")
+        try:
+            if float(q) <= 0:
+                continue
+        except ValueError:
+            pass
+        if essence in ("*/*", "application/*", "application/json") or essence.endswith("+json"):
+            return
+    raise NotAcceptable(
+        f"Accept {accept.strip()} admits no JSON type; these endpoints answer with a +json vendor type"
+    )
+
+
+# -- selectors ---------------------------------------------------------------------------------
+
+_SEPARATORS = frozenset(",().")
+#: Deeper groups are refused (422) rather than risk Python's recursion limit (a 500).
+MAX_SELECTOR_DEPTH = 32
+
+
+def check_selector(selector: str) -> None:
+    """Check DOC-EP's selector syntax; a broken selector is a 422 naming the place.
+
+    Grammar: ``list := item ("," item)*``, ``item := name ("." name)* ["(" list ")"]``, where a name
+    is a run of characters other than ``,().`` and whitespace.
+    """
+    parser = _SelectorParser(selector)
+    parser.parse()
+
+
+class _SelectorParser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.depth = 0
+
+    def fail(self, why: str) -> Unprocessable:
+        return Unprocessable(f"selector {self.text!r}: {why} at position {self.pos}")
+
+    def parse(self) -> None:
+        if not self.text:
+            # The request schema's minLength gives this 400 over HTTP; the store agrees.
+            raise BadRequest("selector: must name at least one field")
+        for index, char in enumerate(self.text):
+            if char.isspace():
+                self.pos = index
+                raise self.fail("spaces are not allowed")
+        self.parse_list(nested=False)
+        if self.pos != len(self.text):
+            raise self.fail(f"unexpected {self.text[self.pos]!r}")
+
+    def parse_list(self, *, nested: bool) -> None:
+        self.parse_item()
+        while self.peek() == ",":
+            self.pos += 1
+            self.parse_item()
+        if nested and self.peek() != ")":
+            raise self.fail("missing ')'")
+
+    def parse_item(self) -> None:
+        self.parse_name()
+        while self.peek() == ".":
+            self.pos += 1
+            self.parse_name()
+        if self.peek() == "(":
+            self.depth += 1
+            if self.depth > MAX_SELECTOR_DEPTH:
+                raise self.fail(f"parentheses are nested deeper than {MAX_SELECTOR_DEPTH} levels")
+            self.pos += 1
+            self.parse_list(nested=True)
+            self.pos += 1  # the ')' parse_list has seen
+            self.depth -= 1
+
+    def parse_name(self) -> None:
+        start = self.pos
+        while self.pos < len(self.text) and self.text[self.pos] not in _SEPARATORS:
+            self.pos += 1
+        if self.pos == start:
+            found = repr(self.text[self.pos]) if self.pos < len(self.text) else "the end"
+            raise self.fail(f"a field name is expected, found {found}")
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+
+# -- resources ---------------------------------------------------------------------------------
+
+
+def _link(href: str) -> dict[str, Any]:
+    return {"href": href, "templated": False}
+
+
+@dataclass
+class Destination:
+    id: str
+    data_centers: list[str]
+    ttl: int = DEFAULT_TTL
+    replication_policy: str = DEFAULT_REPLICATION
+    type: str = "EDGE"
+    version: int = 1
+
+    @property
+    def href(self) -> str:
+        return f"{DESTINATIONS_PATH}/{self.id}"
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "dataCenters": list(self.data_centers),
+            "ttl": self.ttl,
+            "replicationPolicy": self.replication_policy,
+            "version": self.version,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """A single destination: DOC-EP puts its self link at the top level."""
+        return {"self": _link(self.href), **self.fields()}
+
+    def to_list_item(self) -> dict[str, Any]:
+        """A destination inside the list: DOC-EP links it through ``_links.self``."""
+        return {"_links": {"self": _link(self.href)}, **self.fields()}
+
+
+@dataclass
+class ProjectionConfig:
+    id: str
+    schema_name: str
+    selector: str
+    destination_id: str
+    name: str | None = None
+    merge_policy_id: str | None = None
+    version: int = 1
+
+    @property
+    def href(self) -> str:
+        return f"{PROJECTIONS_PATH}/{self.id}"
+
+    def to_dict(self, destination: Destination) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "_links": {"destination": _link(destination.href), "self": _link(self.href)},
+            "_embedded": {"destination": destination.to_dict()},
+            "selector": self.selector,
+            "version": self.version,
+            "id": self.id,
+            "schemaName": self.schema_name,
+        }
+        if self.name is not None:
+            body["name"] = self.name
+        body["destinationId"] = self.destination_id
+        if self.merge_policy_id is not None:
+            body["mergePolicyId"] = self.merge_policy_id
+        return body
+
+
+@dataclass(frozen=True)
+class _DestinationFields:
+    data_centers: list[str]
+    ttl: int
+    replication_policy: str
+
+
+def _destination_fields(body: dict[str, Any]) -> _DestinationFields:
+    """The values of a create or rewrite body.
+
+    Over HTTP the request schema has refused bad values already (400, spec/parts/edge.yaml); they are
+    checked again so that the store keeps its rules whoever calls it, with the same status.
+    """
+    if body.get("type", "EDGE") != "EDGE":
+        raise BadRequest(f"type: {body['type']!r} is not supported; the only type is EDGE")
+    centers = body.get("dataCenters")
+    if not isinstance(centers, list) or not centers:
+        raise BadRequest("dataCenters: at least one data center is required")
+    unknown = [c for c in centers if c not in ("OR1", "VA5", "NLD1")]
+    if unknown:
+        raise BadRequest(f"dataCenters: {unknown[0]!r} is not one of OR1, VA5, NLD1")
+    ttl = body.get("ttl", DEFAULT_TTL)
+    if not isinstance(ttl, int) or isinstance(ttl, bool) or not 600 <= ttl <= 604800:
+        raise BadRequest(f"ttl: {ttl!r} is outside 600-604800 seconds")
+    policy = body.get("replicationPolicy", DEFAULT_REPLICATION)
+    if policy not in ("PROACTIVE", "REACTIVE"):
+        raise BadRequest(f"replicationPolicy: {policy!r} is not one of PROACTIVE, REACTIVE")
+    # Duplicates say nothing more; keep the first of each, in the client's order.
+    return _DestinationFields(list(dict.fromkeys(centers)), ttl, policy)
+
+
+def _check_version(kind: str, stored: int, body: dict[str, Any]) -> None:
+    current = body.get("currentVersion")
+    if current is None:
+        raise BadRequest("currentVersion: required property is missing")
+    if current != stored:
+        raise StaleVersion(
+            f"currentVersion {current} does not match the stored version {stored} of the {kind}."
+        )
 
 
 class EdgeBackend:
-    """Not built yet: the operations of this family answer 501 until it is."""
+    """The destinations and projection configurations of one (org, sandbox)."""
 
     def __init__(self, tenant: Tenant) -> None:
         self.tenant = tenant
+        self.destinations: dict[str, Destination] = {}
+        self.projections: dict[str, ProjectionConfig] = {}
+
+    # -- destinations ------------------------------------------------------------------------
+
+    def list_destinations(self) -> list[Destination]:
+        return list(self.destinations.values())
+
+    def get_destination(self, destination_id: str) -> Destination:
+        destination = self.destinations.get(destination_id)
+        if destination is None:
+            raise DestinationNotFound(
+                f"No projection destination has the id {destination_id} in this sandbox."
+            )
+        return destination
+
+    def create_destination(self, body: dict[str, Any], *, destination_id: str | None = None) -> Destination:
+        values = _destination_fields(body)
+        destination = Destination(
+            id=destination_id or self.tenant.ids.uuid(),
+            data_centers=values.data_centers,
+            ttl=values.ttl,
+            replication_policy=values.replication_policy,
+        )
+        self.destinations[destination.id] = destination
+        return destination
+
+    def replace_destination(self, destination_id: str, body: dict[str, Any]) -> Destination:
+        """A full rewrite (DOC-EP): fields left out take their defaults again."""
+        destination = self.get_destination(destination_id)
+        values = _destination_fields(body)
+        _check_version("projection destination", destination.version, body)
+        destination.data_centers = values.data_centers
+        destination.ttl = values.ttl
+        destination.replication_policy = values.replication_policy
+        destination.version += 1
+        return destination
+
+    def delete_destination(self, destination_id: str) -> None:
+        self.get_destination(destination_id)
+        users = sorted(p.id for p in self.projections.values() if p.destination_id == destination_id)
+        if users:
+            raise DestinationInUse(
+                "The projection destination is still referenced by a projection configuration "
+                f"({', '.join(users)})."
+            )
+        del self.destinations[destination_id]
+
+    # -- projection configurations -----------------------------------------------------------
+
+    def list_projections(
+        self, schema_name: str | None = None, name: str | None = None
+    ) -> list[ProjectionConfig]:
+        if name is not None and schema_name is None:
+            # DOC-EP: a name is unique only within a schema class.
+            raise BadRequest("The query parameter name requires the query parameter schemaName.")
+        return [
+            p
+            for p in self.projections.values()
+            if (schema_name is None or p.schema_name == schema_name) and (name is None or p.name == name)
+        ]
+
+    def get_projection(self, projection_id: str) -> ProjectionConfig:
+        projection = self.projections.get(projection_id)
+        if projection is None:
+            raise ProjectionNotFound(
+                f"No projection configuration has the id {projection_id} in this sandbox."
+            )
+        return projection
+
+    def destination_of(self, projection: ProjectionConfig) -> Destination:
+        return self.destinations[projection.destination_id]
+
+    def create_projection(
+        self, schema_name: str, body: dict[str, Any], *, projection_id: str | None = None
+    ) -> ProjectionConfig:
+        if not schema_name:
+            raise BadRequest("schemaName: the query parameter is required")
+        check_selector(body["selector"])
+        destination_id = self._existing_destination(body["destinationId"])
+        name = body.get("name")
+        self._check_name_free(schema_name, name, exclude=None)
+        projection = ProjectionConfig(
+            id=projection_id or self.tenant.ids.uuid(),
+            schema_name=schema_name,
+            selector=body["selector"],
+            destination_id=destination_id,
+            name=name,
+            merge_policy_id=body.get("mergePolicyId"),
+        )
+        self.projections[projection.id] = projection
+        return projection
+
+    def replace_projection(self, projection_id: str, body: dict[str, Any]) -> ProjectionConfig:
+        """A full rewrite; the schema class stays what it was created with."""
+        projection = self.get_projection(projection_id)
+        check_selector(body["selector"])
+        _check_version("projection configuration", projection.version, body)
+        destination_id = self._existing_destination(body["destinationId"])
+        name = body.get("name")
+        self._check_name_free(projection.schema_name, name, exclude=projection.id)
+        projection.selector = body["selector"]
+        projection.destination_id = destination_id
+        projection.name = name
+        projection.merge_policy_id = body.get("mergePolicyId")
+        projection.version += 1
+        return projection
+
+    def delete_projection(self, projection_id: str) -> None:
+        self.get_projection(projection_id)
+        del self.projections[projection_id]
+
+    def _existing_destination(self, destination_id: str) -> str:
+        if destination_id not in self.destinations:
+            raise DestinationNotFound(
+                f"destinationId: no projection destination has the id {destination_id} in this sandbox."
+            )
+        return destination_id
+
+    def _check_name_free(self, schema_name: str, name: str | None, *, exclude: str | None) -> None:
+        if name is None:
+            return
+        for other in self.projections.values():
+            if other.id != exclude and other.schema_name == schema_name and other.name == name:
+                raise ProjectionNameTaken(
+                    f"Projection config already exists: {other.id} of {schema_name} is named {name!r}."
+                )
