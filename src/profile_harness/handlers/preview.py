@@ -1,9 +1,51 @@
-"""Preview sample status and its reports."""
+"""Preview sample status and its reports: /data/core/ups/previewsamplestatus (query -> backend -> body)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-#: operationId -> handler; operations not listed answer 501.
-OPERATIONS: dict[str, Callable[..., Any]] = {}
+from profile_harness import context
+
+Answer = tuple[Any, int]
+
+
+async def previewSampleStatus(**_: Any) -> Answer:
+    """GET /previewsamplestatus"""
+    return context.tenant().preview.status(), 200
+
+
+async def profileDatasetReport(date: str | None = None, **_: Any) -> Answer:
+    """GET /previewsamplestatus/report/dataset"""
+    return context.tenant().preview.dataset_report(date), 200
+
+
+async def profileNamespaceReport(date: str | None = None, **_: Any) -> Answer:
+    """GET /previewsamplestatus/report/namespace"""
+    return context.tenant().preview.namespace_report(date), 200
+
+
+async def profileDatasetOverlapReport(date: str | None = None, **_: Any) -> Answer:
+    """GET /previewsamplestatus/report/dataset/overlap (``x-model-name`` is accepted and ignored)."""
+    return context.tenant().preview.dataset_overlap_report(date), 200
+
+
+async def profileNamespaceOverlapReport(date: str | None = None, **_: Any) -> Answer:
+    """GET /previewsamplestatus/report/namespace/overlap"""
+    return context.tenant().preview.namespace_overlap_report(date), 200
+
+
+async def profileUnstitchedReport(**_: Any) -> Answer:
+    """GET /previewsamplestatus/report/unstitchedProfiles"""
+    return context.tenant().preview.unstitched_report(), 200
+
+
+#: operationId -> handler.
+OPERATIONS: dict[str, Callable[..., Any]] = {
+    "previewSampleStatus": previewSampleStatus,
+    "profileDatasetReport": profileDatasetReport,
+    "profileNamespaceReport": profileNamespaceReport,
+    "profileDatasetOverlapReport": profileDatasetOverlapReport,
+    "profileNamespaceOverlapReport": profileNamespaceOverlapReport,
+    "profileUnstitchedReport": profileUnstitchedReport,
+}

@@ -1,17 +1,430 @@
-"""Preview sample status: sample jobs and the reports computed from the data."""
+"""Preview sample status: sample jobs run when the data changes, and the reports computed from the data.
+
+How it behaves (DOC-PSS; choices in spec/DECISIONS.md):
+
+* Every read of a preview endpoint first moves the sample job along. When no job is running and the
+  tenant's data has changed since the last sample (``datasets.version``), a new ``sample`` job starts;
+  the job timing rule of the server decides when it ends (``seconds:1`` by default).
+* A finished job computes a :class:`Report` from the store as of that moment; reports are kept, so
+  ``date=YYYY-MM-DD`` picks the newest report computed that day (UTC).
+* Profiles are the merged profiles of the default merge policy of ``_xdm.context.profile``: under
+  ``pdg`` one per connected component of the identity graph holding a profile record, under ``none``
+  one per profile record. Events attach to the profiles that share an identity with them. The sample
+  covers the whole store (``samplingRatio`` 1.0).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import hashlib
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from profile_harness.errors import BadRequest, NotFound
+from profile_harness.store.datasets import EVENT_CLASS, PROFILE_CLASS, Fragment, identities_of, parse_time_ms
+from profile_harness.store.identity import Identity
+from profile_harness.store.jobs import Job, Lifecycle
+from profile_harness.store.profiles import iso_utc
 
 if TYPE_CHECKING:
     from profile_harness.store.tenant import Tenant
 
-__all__ = ["PreviewBackend"]
+__all__ = [
+    "NAMESPACE_IDS",
+    "PERIODS",
+    "SAMPLE_LIFECYCLE",
+    "PreviewBackend",
+    "Report",
+    "compute_report",
+    "namespace_id",
+    "parse_day",
+]
+
+SAMPLE_LIFECYCLE = Lifecycle("TASK_SUBMITTED", "TASK_RUNNING", "TASK_FINISHED", "TASK_FAILED")
+
+#: Standard identity namespaces: code -> numeric id (Identity Service; DOC-PSS shows Email 6, ECID 4,
+#: Phone 7, AAID 10). Custom namespaces get a stable id derived from their code (see namespace_id).
+NAMESPACE_IDS = {
+    "CORE": 0,
+    "ECID": 4,
+    "Email": 6,
+    "Phone": 7,
+    "WAID": 8,
+    "TNTID": 9,
+    "AAID": 10,
+    "Email_LC_SHA256": 11,
+    "AdCloud": 411,
+    "GAID": 20914,
+    "IDFA": 20915,
+}
+_STANDARD_CODES = {code.lower(): code for code in NAMESPACE_IDS}
+
+#: Inactivity periods of the unstitched profiles report, in days (DOC-PSS).
+PERIODS = (7, 30, 60, 90, 120)
+_DAY_MS = 86_400_000
+#: Reports kept per tenant; older ones are dropped first (a long-running server stays bounded).
+MAX_REPORTS = 500
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_KINDS = {
+    "dataset": "Dataset",
+    "namespace": "Namespace",
+    "datasetOverlap": "Dataset overlap",
+    "namespaceOverlap": "Namespace overlap",
+    "unstitched": "Unstitched profiles",
+}
+
+
+def namespace_id(code: str) -> str:
+    """The numeric id of a namespace code, as a string: documented for standard ones, stable for custom.
+
+    Custom namespace ids are allocated per organisation by Identity Service; the harness derives an
+    8-digit number from the lower-cased code so that the same code always gets the same id.
+    """
+    standard = _STANDARD_CODES.get(code.lower())
+    if standard is not None:
+        return str(NAMESPACE_IDS[standard])
+    digest = hashlib.sha256(code.lower().encode()).digest()
+    return str(10_000_000 + int.from_bytes(digest[:8], "big") % 90_000_000)
+
+
+def _ratio(part: int, whole: int) -> float:
+    """A decimal fraction with six decimals, as in DOC-PSS (0.306734); 0.0 over an empty whole."""
+    return round(part / whole, 6) if whole else 0.0
+
+
+def _sample_time(ms: int) -> str:
+    """``yyyy-MM-dd HH:mm:ss.S`` (Java ``Timestamp``: fraction without trailing zeros, at least one digit)."""
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    fraction = f"{ms % 1000:03d}".rstrip("0") or "0"
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + "." + fraction
+
+
+def _report_time(ms: int) -> str:
+    """ISO-8601 local date-time in UTC without offset, milliseconds: ``2020-08-01T17:57:58.697``."""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}"
+
+
+def _quoted(value: Any) -> str:
+    """A JSON value encoded inside a string, the documented quirk (``"\\"300803\\""``)."""
+    return '"null"' if value is None else json.dumps(str(value))
+
+
+def _event_time(fragment: Fragment) -> int:
+    return parse_time_ms(fragment.record.get("timestamp")) or fragment.updated_ms
+
+
+@dataclass
+class _Profile:
+    """One merged profile as the reports see it."""
+
+    identities: set[Identity] = field(default_factory=set)
+    fragments: list[Fragment] = field(default_factory=list)
+    events: list[Fragment] = field(default_factory=list)
+
+    @property
+    def datasets(self) -> set[str]:
+        return {f.dataset_id for f in self.fragments} | {e.dataset_id for e in self.events}
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one finished sample job found; every body of the preview endpoints is read from one of these."""
+
+    computed_ms: int
+    status: dict[str, Any]
+    datasets: list[dict[str, Any]]
+    namespaces: list[dict[str, Any]]
+    dataset_overlap: dict[str, int]
+    namespace_overlap: dict[str, int]
+    unstitched: dict[str, Any]
+
+    @property
+    def day(self) -> date:
+        return datetime.fromtimestamp(self.computed_ms / 1000, UTC).date()
+
+    @property
+    def timestamp(self) -> str:
+        return _report_time(self.computed_ms)
 
 
 class PreviewBackend:
-    """Not built yet: the operations of this family answer 501 until it is."""
+    """The sample job and the reports of one tenant."""
 
     def __init__(self, tenant: Tenant) -> None:
         self.tenant = tenant
+        self.job: Job | None = None
+        self.reports: list[Report] = []
+        #: ``datasets.version`` the last job started on (or finished with); a different one starts a job.
+        self._seen_version = 0
+
+    # -- the sample job -----------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Move the running sample job along, or start one when the data changed since the last one."""
+        now = self.tenant.clock.now_ms()
+        if self.job is None or self.job.finished:
+            if self.tenant.datasets.version == self._seen_version:
+                return
+            self._seen_version = self.tenant.datasets.version
+            self.job = self.tenant.new_job("sample", SAMPLE_LIFECYCLE)
+        job = self.job
+        job.advance(now, lambda: self._complete(now))
+
+    def _complete(self, now_ms: int) -> None:
+        # The report describes the data as it is when the job ends, so it covers changes made while
+        # it ran; only changes after this point start another job.
+        self._seen_version = self.tenant.datasets.version
+        self.reports.append(compute_report(self.tenant, now_ms))
+        del self.reports[:-MAX_REPORTS]
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """The last successful sample, with whether a job is running now."""
+        self.refresh()
+        running = self.job is not None and not self.job.finished
+        last = self.reports[-1] if self.reports else None
+        body = dict(last.status) if last else _no_sample_status()
+        sample_job: dict[str, Any] = {"status": running}
+        submitted = self.job.created_ms if self.job is not None else None
+        if submitted is not None:
+            sample_job["submissionTimestamp"] = _sample_time(submitted)
+        body["sampleJobRunning"] = sample_job
+        return body
+
+    def report(self, kind: str, day: str | None = None) -> Report:
+        """The newest report, or the newest computed on ``day`` (``YYYY-MM-DD``, UTC)."""
+        wanted = parse_day(day) if day is not None else None
+        self.refresh()
+        label = _KINDS[kind]
+        candidates = [r for r in self.reports if wanted is None or r.day == wanted]
+        if not candidates:
+            if wanted is not None:
+                raise NotFound(f"{label} report does not exist for this date.")
+            raise NotFound(f"{label} report does not exist.")
+        return candidates[-1]
+
+    def dataset_report(self, day: str | None = None) -> dict[str, Any]:
+        report = self.report("dataset", day)
+        return {"data": [dict(entry) for entry in report.datasets], "reportTimestamp": report.timestamp}
+
+    def namespace_report(self, day: str | None = None) -> dict[str, Any]:
+        report = self.report("namespace", day)
+        return {"data": [dict(entry) for entry in report.namespaces], "reportTimestamp": report.timestamp}
+
+    def dataset_overlap_report(self, day: str | None = None) -> dict[str, Any]:
+        report = self.report("datasetOverlap", day)
+        return {"data": dict(report.dataset_overlap), "reportTimestamp": report.timestamp}
+
+    def namespace_overlap_report(self, day: str | None = None) -> dict[str, Any]:
+        report = self.report("namespaceOverlap", day)
+        return {"data": dict(report.namespace_overlap), "reportTimestamp": report.timestamp}
+
+    def unstitched_report(self) -> dict[str, Any]:
+        report = self.report("unstitched")
+        return {"data": json.loads(json.dumps(report.unstitched)), "reportTimestamp": report.timestamp}
+
+
+def parse_day(value: str) -> date:
+    """A real ``YYYY-MM-DD`` day, or 400 naming the value (DECISIONS: report ``date``)."""
+    try:
+        if not _DATE.match(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(
+            f"Invalid value '{value}' for query parameter 'date': expected format YYYY-MM-DD."
+        ) from None
+
+
+def _no_sample_status() -> dict[str, Any]:
+    """The status body before any sample has finished: nothing counted, no sample time."""
+    return {
+        "numRowsToRead": "0",
+        "cosmosDocCount": _quoted(0),
+        "totalFragmentCount": 0,
+        "lastSuccessfulBatchTimestamp": _quoted(None),
+        "streamingDriven": _quoted("false"),
+        "totalRows": "0",
+        "lastBatchId": _quoted(None),
+        "status": "NO_SAMPLE",
+        "samplingRatio": 1.0,
+        "mergeStrategy": "",
+        "lastSampledTimestamp": "",
+    }
+
+
+# -- computing a report ----------------------------------------------------------------------
+
+
+def _profiles(tenant: Tenant, graph_type: str) -> tuple[list[_Profile], list[Fragment]]:
+    """The merged profiles (with their fragments and events) and every event of the tenant."""
+    fragments = list(tenant.datasets.fragments(PROFILE_CLASS))
+    events = list(tenant.datasets.fragments(EVENT_CLASS))
+    profiles: list[_Profile] = []
+    by_identity: dict[Identity, list[_Profile]] = {}
+    if graph_type == "pdg":
+        graph = tenant.profiles.graph
+        by_root: dict[frozenset[Identity], _Profile] = {}
+        for fragment in fragments:
+            identities = identities_of(fragment.record)
+            if not identities:
+                continue  # a record without identities joins no profile
+            component = graph.component(identities[0])
+            profile = by_root.get(component)
+            if profile is None:
+                profile = by_root[component] = _Profile(identities=set(component))
+                profiles.append(profile)
+                for identity in component:
+                    by_identity[identity] = [profile]
+            profile.fragments.append(fragment)
+    else:
+        for fragment in fragments:
+            identities = identities_of(fragment.record)
+            if not identities:
+                continue
+            profile = _Profile(identities=set(identities), fragments=[fragment])
+            profiles.append(profile)
+            for identity in identities:
+                by_identity.setdefault(identity, []).append(profile)
+    for event in events:
+        owners: dict[int, _Profile] = {}
+        for identity in identities_of(event.record):
+            for profile in by_identity.get(identity, []):
+                owners[id(profile)] = profile
+        for profile in owners.values():
+            profile.events.append(event)
+    return profiles, events
+
+
+def _spellings(tenant: Tenant) -> dict[str, str]:
+    """Lower-cased namespace code -> how reports spell it: standard spelling, else first seen in data."""
+    spelled: dict[str, str] = {}
+    for dataset in tenant.datasets:
+        for batch in dataset.batches:
+            for record in batch.records:
+                identity_map = record.get("identityMap")
+                if isinstance(identity_map, dict):
+                    for code in map(str, identity_map):
+                        spelled.setdefault(code.lower(), _STANDARD_CODES.get(code.lower(), code))
+    return spelled
+
+
+def compute_report(tenant: Tenant, now_ms: int) -> Report:
+    """Every figure of the preview endpoints, computed from the tenant's data as of ``now_ms``."""
+    policy = tenant.merge_policies.default_for(PROFILE_CLASS)
+    # A sandbox always has a default policy in AEP; without one the harness samples as AEP's stock
+    # default does (timestamp ordered, private graph).
+    graph_type = policy.identity_graph if policy else "pdg"
+    merge_type = policy.attribute_merge if policy else "timestampOrdered"
+    profiles, events = _profiles(tenant, graph_type)
+    all_fragments = list(tenant.datasets.fragments(PROFILE_CLASS))
+    total = len(profiles)
+    stamp = _report_time(now_ms)
+    spell = _spellings(tenant)
+
+    def code(identity: Identity) -> str:
+        return spell.get(identity[0], identity[0])
+
+    # Dataset report: every Profile dataset and event dataset, in creation order.
+    per_dataset = Counter(ds for p in profiles for ds in p.datasets)
+    datasets: list[dict[str, Any]] = []
+    for dataset in sorted(tenant.datasets, key=lambda d: (d.created_ms, d.id)):
+        if dataset.schema_class not in (PROFILE_CLASS, EVENT_CLASS) or not dataset.holds_fragments:
+            continue
+        count = per_dataset[dataset.id]
+        entry: dict[str, Any] = {
+            "sampleCount": count,
+            "samplePercentage": _ratio(count, total),
+            "fullIDsCount": count,
+            "fullIDsPercentage": _ratio(count, total),
+            "name": dataset.name,
+        }
+        if dataset.description is not None:
+            entry["description"] = dataset.description
+        entry |= {
+            "value": dataset.id,
+            "streamingIngestionEnabled": "",
+            "createdUser": "profile-harness@AdobeID",
+            "reportTimestamp": stamp,
+        }
+        datasets.append(entry)
+
+    # Namespace report: profiles and fragments per namespace code, most profiles first.
+    ns_profiles = Counter(c for p in profiles for c in {code(i) for i in p.identities})
+    ns_fragments = Counter(c for f in all_fragments for c in {code(i) for i in identities_of(f.record)})
+    namespaces = [
+        {
+            "sampleCount": ns_profiles[c],
+            "samplePercentage": _ratio(ns_profiles[c], total),
+            "reportTimestamp": stamp,
+            "fullIDsFragmentCount": ns_fragments[c],
+            "fullIDsCount": ns_profiles[c],
+            "fullIDsPercentage": _ratio(ns_profiles[c], total),
+            "code": c,
+            "value": namespace_id(c),
+        }
+        for c in sorted(ns_profiles, key=lambda c: (-ns_profiles[c], c))
+    ]
+
+    dataset_overlap = Counter(",".join(sorted(p.datasets)) for p in profiles)
+    namespace_overlap = Counter(",".join(sorted({code(i) for i in p.identities})) for p in profiles)
+
+    # Unstitched profiles: one identity only, and no event since the start of the period.
+    unstitched: dict[str, Any] = {}
+    lonely = [p for p in profiles if len(p.identities) == 1]
+    for days in PERIODS:
+        since = now_ms - days * _DAY_MS
+        quiet = [p for p in lonely if all(_event_time(e) < since for e in p.events)]
+        split: dict[str, dict[str, int]] = {}
+        for profile in quiet:
+            counts = split.setdefault(
+                code(next(iter(profile.identities))), {"countOfProfiles": 0, "eventsAssociated": 0}
+            )
+            counts["countOfProfiles"] += 1
+            counts["eventsAssociated"] += len(profile.events)
+        unstitched[f"{days}days"] = {
+            "countOfProfiles": len(quiet),
+            "eventsAssociated": sum(len(p.events) for p in quiet),
+            "nsDistribution": split,
+        }
+
+    last_batch = max(
+        (
+            (batch.ingested_at_ms, batch.id)
+            for dataset in tenant.datasets
+            if dataset.schema_class in (PROFILE_CLASS, EVENT_CLASS) and dataset.holds_fragments
+            for batch in dataset.batches
+            if batch.status == "success"
+        ),
+        default=None,
+    )
+    status = {
+        "numRowsToRead": str(total),
+        "cosmosDocCount": _quoted(len(all_fragments) + len(events)),
+        "totalFragmentCount": len(all_fragments),
+        "lastSuccessfulBatchTimestamp": _quoted(iso_utc(last_batch[0]) if last_batch else None),
+        "streamingDriven": _quoted("false"),
+        "totalRows": str(total),
+        "lastBatchId": _quoted(last_batch[1] if last_batch else None),
+        "status": SAMPLE_LIFECYCLE.succeeded,
+        "samplingRatio": 1.0,
+        "mergeStrategy": f"{merge_type}_auto",
+        "lastSampledTimestamp": _sample_time(now_ms),
+    }
+    return Report(
+        computed_ms=now_ms,
+        status=status,
+        datasets=datasets,
+        namespaces=namespaces,
+        dataset_overlap=dict(dataset_overlap),
+        namespace_overlap=dict(namespace_overlap),
+        unstitched={
+            "totalNumberOfProfiles": total,
+            "totalNumberOfEvents": len(events),
+            "unstitchedProfiles": unstitched,
+        },
+    )
