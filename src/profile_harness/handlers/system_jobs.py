@@ -1,9 +1,70 @@
-"""System jobs."""
+"""System jobs (delete requests): /data/core/ups/system/jobs, in the Azure or the AWS flavour."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-#: operationId -> handler; operations not listed answer 501.
-OPERATIONS: dict[str, Callable[..., Any]] = {}
+from connexion import request
+
+from profile_harness import context
+from profile_harness.store.system_jobs import SystemJob
+
+Answer = tuple[Any, int]
+
+
+def _aws() -> bool:
+    """The server's flavour (``serve --system-jobs-flavor``): the two shapes of DOC-SJ."""
+    return context.current().options.system_jobs_flavor == "aws"
+
+
+def _dict(job: SystemJob) -> dict[str, Any]:
+    tenant = context.tenant()
+    if _aws():
+        return job.to_aws(tenant.org, tenant.sandbox)
+    return job.to_azure(tenant.org, tenant.clock.now_ms())
+
+
+async def listDeleteRequests(
+    start: int | None = None,
+    limit: int | None = None,
+    page: int | None = None,
+    sort: str | None = None,
+    **_: Any,
+) -> Answer:
+    """GET /system/jobs: a `_page` + `children` page (Azure) or a bare array, newest first (AWS)."""
+    backend = context.tenant().system_jobs
+    if _aws():
+        # DOC-SJ: AWS takes no query parameters.
+        return [_dict(job) for job in backend.newest()], 200
+    result = backend.page(start=start, limit=limit, page=page, sort=sort)
+    _page: dict[str, Any] = {"count": result.total}
+    if result.next_token:
+        _page["next"] = result.next_token
+    return {"_page": _page, "children": [_dict(job) for job in result.jobs]}, 200
+
+
+async def createDeleteRequest(body: Any, **_: Any) -> Answer:
+    """POST /system/jobs: 200 with the new job (SPEC, DOC-SJ)."""
+    sandbox_id = request.headers.get("x-sandbox-id") or None
+    return _dict(context.tenant().system_jobs.create(body, sandbox_id=sandbox_id)), 200
+
+
+async def retrieveDeleteRequest(deleteRequestId: str, **_: Any) -> Answer:
+    """GET /system/jobs/{deleteRequestId}"""
+    return _dict(context.tenant().system_jobs.get(deleteRequestId)), 200
+
+
+async def deleteDeleteRequest(deleteRequestId: str, **_: Any) -> Answer:
+    """DELETE /system/jobs/{deleteRequestId}: 200 with an empty body (DOC-SJ, SPEC)."""
+    context.tenant().system_jobs.delete(deleteRequestId)
+    return None, 200
+
+
+#: operationId -> handler.
+OPERATIONS: dict[str, Callable[..., Any]] = {
+    "listDeleteRequests": listDeleteRequests,
+    "createDeleteRequest": createDeleteRequest,
+    "retrieveDeleteRequest": retrieveDeleteRequest,
+    "deleteDeleteRequest": deleteDeleteRequest,
+}
