@@ -220,3 +220,36 @@ def test_export__tenants_are_isolated(world, headers):  # type: ignore[no-untype
     assert _export(world, other, dataset_id).status_code == 422  # the dataset is not in that sandbox
     job = _export(world, headers, dataset_id).json()
     assert world.get(f"{JOBS}/{job['id']}", headers=other).status_code == 404
+
+
+def test_export__carries_computed_attribute_values(world, headers):  # type: ignore[no-untyped-def]
+    world.put("/__admin/job-timing", json={"export": "instant", "computedAttribute": "instant"})
+    attribute = {
+        "name": "viewCount",
+        "displayName": "Views",
+        "description": "Page views in the last month",
+        "expression": {
+            "type": "PQL",
+            "format": "pql/text",
+            "value": 'xEvent[eventType.equals("view", false)].count()',
+        },
+        "duration": {"count": 1, "unit": "MONTHS"},
+        "status": "NEW",
+    }
+    created = world.post("/data/core/ca/attributes", headers=headers, json=attribute).json()
+    assert (
+        world.get(f"/data/core/ca/attributes/{created['id']}", headers=headers).json()["status"]
+        == "PROCESSED"
+    )
+    dataset_id = _dataset(world, headers)
+    job = _export(world, headers, dataset_id, fields="person.name,_acme0123456789").json()
+    done = world.get(f"{JOBS}/{job['id']}", headers=headers).json()
+    batch = done["destination"]["batchId"]
+    file_id = world.get(f"/data/foundation/export/batches/{batch}/files", headers=headers).json()["data"][0][
+        "dataSetFileId"
+    ]
+    raw = world.get(
+        f"/data/foundation/export/files/{file_id}", headers=headers, params={"path": "part-00000.parquet"}
+    )
+    jane = next(r for r in read_parquet(raw.content) if r["person"]["name"]["firstName"] == "Jane")
+    assert jane["_acme0123456789"] == {"ComputedAttributes": {"viewCount": 1}}

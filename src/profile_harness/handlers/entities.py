@@ -33,7 +33,12 @@ def _fields(value: str | list[str] | None) -> list[str]:
 
 
 def _record(
-    profiles: ProfileBackend, schema: str, identity: Identity, policy_id: str | None, fields: list[str]
+    profiles: ProfileBackend,
+    schema: str,
+    identity: Identity,
+    policy_id: str | None,
+    fields: list[str],
+    with_ca: bool = False,
 ) -> dict[str, Any]:
     policy = profiles.policy(schema, policy_id)
     xid = xid_for(*identity)
@@ -41,11 +46,15 @@ def _record(
     if view.merged is None:
         # The documented body for an identity the Profile store does not know (DOC-ENT).
         return {"entityId": xid, "sources": [""], "entity": {}, "lastModifiedAt": UNKNOWN_LAST_MODIFIED}
+    entity = view.merged.entity
+    if with_ca and schema == PROFILE_CLASS:
+        # withCA: computed attribute values join the profile at _<tenant>.ComputedAttributes.
+        entity = context.tenant().computed_attributes.attach(entity, view.related)
     body: dict[str, Any] = {
         "entityId": xid,
         # B2B entities are entity-resolved; DOC-ENT shows their source as er_m_attr.
         "sources": ["er_m_attr"] if schema in B2B_CLASSES else view.merged.sources,
-        "entity": project(view.merged.entity, fields),
+        "entity": project(entity, fields),
         "lastModifiedAt": iso_utc(view.merged.last_modified_ms),
     }
     if schema in B2B_CLASSES:
@@ -120,7 +129,7 @@ async def retrieveEntity(**q: Any) -> Answer:
         raise BadRequest("entityId is required for " + schema)
     namespace = q.get("entityIdNS") or q.get("entityIdNs")
     identity = profiles.identity(entity_id, namespace)
-    body = _record(profiles, schema, identity, q.get("mergePolicyId"), fields)
+    body = _record(profiles, schema, identity, q.get("mergePolicyId"), fields, q.get("withCA") is True)
     if body["entity"] == {} and body["sources"] == [""]:
         raise NotFound(f"No {schema} entity matches {entity_id}", cause="XDM objects not found.")
     return {body["entityId"]: body}, 200
@@ -183,7 +192,9 @@ async def retrieveMultipleEntities(body: dict[str, Any]) -> Answer:
                 raise BadRequest("each identity needs an entityId")
             namespace = (item.get("entityIdNS") or {}).get("code")
             identity = profiles.identity(item["entityId"], namespace)
-            record = _record(profiles, schema, identity, body.get("mergePolicyId"), fields)
+            record = _record(
+                profiles, schema, identity, body.get("mergePolicyId"), fields, body.get("withCA") is True
+            )
             if schema in B2B_CLASSES:
                 record["requestedIdentity"] = {k: item[k] for k in ("entityId", "entityIdNS") if k in item}
             results[record["entityId"]] = record

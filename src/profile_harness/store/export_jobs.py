@@ -195,11 +195,13 @@ class ExportJobBackend:
             merged = merge_fragments(fragments, job.policy.attribute_merge, job.policy.order)
             if merged is None:
                 continue
-            row = project(merged.entity, job.fields)
+            related = {i for f in fragments for i in identities_of(f.record)}
+            if job.policy.identity_graph == "pdg":
+                related = {j for i in related for j in graph.component(i)}
+            # Computed attribute values travel with the profile, as in a lookup with withCA.
+            entity = self.tenant.computed_attributes.attach(merged.entity, frozenset(related))
+            row = project(entity, job.fields)
             if job.event_fields is not None:
-                related = {i for f in fragments for i in identities_of(f.record)}
-                if job.policy.identity_graph == "pdg":
-                    related = {j for i in related for j in graph.component(i)}
                 row["eventList"] = [
                     project(e.record, job.event_fields)
                     for e in events

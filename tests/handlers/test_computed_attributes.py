@@ -1,0 +1,165 @@
+"""Current computed attributes over HTTP: create, read, update, delete, list, evaluation and withCA."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from tests.conftest import ORG, policy, profile_dataset, tenant_doc
+
+CA = "/data/core/ca/attributes"
+E = "/data/core/ups/access/entities"
+SUM = (
+    'xEvent[eventType = "commerce.purchases" and timestamp occurs <= 7 days before now]'
+    ".sum(commerce.order.priceTotal)"
+)
+
+WORLD = tenant_doc(
+    datasets=[
+        profile_dataset(
+            "crm",
+            "2024-04-01T00:00:00Z",
+            {
+                "identityMap": {"email": [{"id": "jane@example.com"}]},
+                "person": {"name": {"firstName": "Jane"}},
+            },
+        ),
+        profile_dataset(
+            "web",
+            "2024-05-10T00:00:00Z",
+            *[
+                {
+                    "_id": f"e{day}",
+                    "timestamp": f"2024-05-0{day}T10:00:00Z",
+                    "identityMap": {"email": [{"id": "jane@example.com"}]},
+                    "eventType": "commerce.purchases",
+                    "commerce": {"order": {"priceTotal": day * 10}},
+                }
+                for day in (1, 5, 9)
+            ],
+            cls="_xdm.context.experienceevent",
+        ),
+    ],
+    mergePolicies=[policy("ts", "pdg", "timestampOrdered", default=True)],
+)
+
+
+def new(name: str = "weeklySpend", **changes: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "displayName": "Weekly spend",
+        "description": "Spend over seven days",
+        "expression": {"type": "PQL", "format": "pql/text", "value": SUM},
+        "keepCurrent": False,
+        "duration": {"count": 7, "unit": "DAYS"},
+        "status": "DRAFT",
+        **changes,
+    }
+
+
+def test_createComputedAttribute__200_with_the_stored_attribute(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    response = client.post(CA, json=new(), headers=headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["imsOrgId"] == ORG
+    assert body["path"] == "acme0123456789/ComputedAttributes"
+    assert body["mergeFunction"] == {"value": "SUM"} and body["status"] == "DRAFT"
+    assert client.get(f"{CA}/{body['id']}", headers=headers).json() == body
+
+
+def test_createComputedAttribute__400_in_the_code_message_shape(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    for bad in (new("weekly_spend"), new(duration={"count": 8, "unit": "DAYS"}), new(status="PROCESSED")):
+        response = client.post(CA, json=bad, headers=headers)
+        assert response.status_code == 400, bad
+        assert set(response.json()) == {"code", "message"} and response.json()["code"] == "400"
+    assert client.get(CA, headers=headers).json()["_page"]["totalCount"] == 0
+
+
+def test_retrieveComputedAttribute__404(client: TestClient, headers: dict[str, str]) -> None:
+    response = client.get(f"{CA}/nope", headers=headers)
+    assert response.status_code == 404
+    assert response.json() == {"code": "404", "message": "Computed attribute nope not found"}
+
+
+def test_updateComputedAttribute__publish_then_disable(client: TestClient, headers: dict[str, str]) -> None:
+    attribute_id = client.post(CA, json=new(), headers=headers).json()["id"]
+    published = client.patch(f"{CA}/{attribute_id}", json={"status": "NEW"}, headers=headers)
+    assert published.status_code == 200 and published.json()["status"] == "NEW"
+    refused = client.patch(f"{CA}/{attribute_id}", json={"description": "late"}, headers=headers)
+    assert refused.status_code == 400
+    disabled = client.patch(f"{CA}/{attribute_id}", json={"status": "DISABLED"}, headers=headers)
+    assert disabled.json()["status"] == "DISABLED"
+
+
+def test_deleteComputedAttribute__202_with_the_body_then_404(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    created = client.post(CA, json=new(), headers=headers).json()
+    deleted = client.delete(f"{CA}/{created['id']}", headers=headers)
+    assert deleted.status_code == 202 and deleted.json() == created
+    assert client.delete(f"{CA}/{created['id']}", headers=headers).status_code == 404
+
+
+def test_listComputedAttributes__envelope_and_repeated_filters(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    for name in ("alpha", "bravo", "charlie"):
+        client.post(CA, json=new(name), headers=headers)
+    response = client.get(
+        f"{CA}?limit=1&sortBy=name&property=name%3D!contains(alpha,charlie)&property=status%3Ddraft",
+        headers=headers,
+    )
+    body = response.json()
+    assert response.status_code == 200
+    assert [a["name"] for a in body["computedAttributes"]] == ["bravo"]
+    assert body["_page"] == {"offset": 0, "limit": 1, "count": 1, "totalCount": 1}
+    assert body["_links"]["self"]["href"].startswith("/attributes?offset=0&limit=1&sortBy=name&property=")
+    assert client.get(f"{CA}?property=displayName%3Dx", headers=headers).status_code == 400
+    assert client.get(f"{CA}?limit=41", headers=headers).status_code == 400
+
+
+def test_evaluation__values_in_entity_lookups_with_withCA(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    client.post("/__admin/fixtures", json=WORLD)
+    client.post("/__admin/clock", json={"freeze": True, "at": "2024-05-10T12:00:00Z"})
+    attribute_id = client.post(CA, json=new(status="NEW"), headers=headers).json()["id"]
+    assert client.get(f"{CA}/{attribute_id}", headers=headers).json()["status"] == "INITIALIZING"
+    client.post("/__admin/clock", json={"advance": "600ms"})
+    assert client.get(f"{CA}/{attribute_id}", headers=headers).json()["status"] == "PROCESSING"
+    client.post("/__admin/clock", json={"advance": "1s"})
+    processed = client.get(f"{CA}/{attribute_id}", headers=headers).json()
+    assert processed["status"] == "PROCESSED"
+    assert processed["lastEvaluationTs"] == "2024-05-10T12:00:01.600"
+
+    query = {"schema.name": "_xdm.context.profile", "entityId": "jane@example.com", "entityIdNS": "email"}
+    plain = client.get(E, params=query, headers=headers).json()
+    (record,) = plain.values()
+    assert "_acme0123456789" not in record["entity"]
+    with_ca = client.get(E, params={**query, "withCA": "true"}, headers=headers).json()
+    (record,) = with_ca.values()
+    assert record["entity"]["_acme0123456789"] == {"ComputedAttributes": {"weeklySpend": 140}}
+
+    many = client.post(
+        E,
+        json={
+            "schema": {"name": "_xdm.context.profile"},
+            "identities": [{"entityId": "jane@example.com", "entityIdNS": {"code": "email"}}],
+            "withCA": True,
+        },
+        headers=headers,
+    ).json()
+    (record,) = many.values()
+    assert record["entity"]["_acme0123456789"]["ComputedAttributes"]["weeklySpend"] == 140
+
+
+def test_tenants__attributes_stay_in_their_sandbox(client: TestClient, headers: dict[str, str]) -> None:
+    client.post(CA, json=new(), headers=headers)
+    other = {**headers, "x-sandbox-name": "dev"}
+    assert client.get(CA, headers=other).json()["_page"]["totalCount"] == 0
+    assert client.post(CA, json=new(), headers=other).status_code == 200

@@ -1,0 +1,81 @@
+"""Legacy computed attributes over HTTP: the old shape, JSON Patch (204), delete (200) and 422."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from tests.conftest import profile_dataset, tenant_doc
+
+OLD = "/data/core/ups/config/computedAttributes"
+
+WORLD = tenant_doc(
+    datasets=[
+        profile_dataset(
+            "crm",
+            "2024-04-01T00:00:00Z",
+            {
+                "identityMap": {"email": [{"id": "a@example.com"}]},
+                "_acme": {"summary": {"total": 1.5, "count": 2, "average": 0.75}},
+            },
+        )
+    ]
+)
+
+
+def new(name: str, value: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "path": "_acme.summary",
+        "description": name,
+        "expression": {"type": "PQL", "format": "pql/text", "value": value},
+        "schema": {"name": "_xdm.context.profile"},
+    }
+
+
+def test_legacy_crud__documented_statuses(client: TestClient, headers: dict[str, str]) -> None:
+    client.post("/__admin/fixtures", json=WORLD)
+    created = client.post(OLD, json=new("total", 'xEvent[eventType = "a"].sum(x)'), headers=headers)
+    assert created.status_code == 200
+    attribute_id = created.json()["id"]
+    listed = client.get(OLD, headers=headers).json()
+    assert listed["_page"] == {"totalCount": 1, "pageSize": 1} and listed["_links"] == {"next": {}}
+    patch = [{"op": "replace", "path": "/active", "value": False}]
+    patched = client.patch(f"{OLD}/{attribute_id}", json=patch, headers=headers)
+    assert patched.status_code == 204 and patched.content == b""
+    json_patch = {**headers, "Content-Type": "application/json-patch+json"}
+    again = client.patch(
+        f"{OLD}/{attribute_id}",
+        content=b'[{"op": "test", "path": "/active", "value": false}]',
+        headers=json_patch,
+    )
+    assert again.status_code == 204
+    assert client.get(f"{OLD}/{attribute_id}", headers=headers).json()["active"] is False
+    refused = client.patch(f"{OLD}/{attribute_id}", json=[{"op": "remove", "path": "/id"}], headers=headers)
+    assert refused.status_code == 400 and refused.json()["code"] == "400"
+    deleted = client.delete(f"{OLD}/{attribute_id}", headers=headers)
+    assert deleted.status_code == 200 and deleted.content == b""
+    assert client.get(f"{OLD}/{attribute_id}", headers=headers).status_code == 404
+
+
+def test_legacy_create__400_when_the_field_is_unknown(client: TestClient, headers: dict[str, str]) -> None:
+    response = client.post(OLD, json=new("nothing", 'xEvent[eventType = "a"].sum(x)'), headers=headers)
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "400",
+        "message": "Could not lookup schema of the computed attribute for the provided path",
+    }
+
+
+def test_legacy_delete__422_while_others_depend(client: TestClient, headers: dict[str, str]) -> None:
+    client.post("/__admin/fixtures", json=WORLD)
+    total = client.post(OLD, json=new("total", 'xEvent[eventType = "a"].sum(x)'), headers=headers).json()
+    average = client.post(OLD, json=new("average", "_acme.summary.total/2"), headers=headers).json()
+    assert average["dependencies"] == [total["id"]]
+    response = client.delete(f"{OLD}/{total['id']}", headers=headers)
+    assert response.status_code == 422
+    assert response.json() == {
+        "code": "422",
+        "message": "Cannot perform delete as some other functions are dependent on this function.",
+    }
