@@ -46,6 +46,11 @@ def main() -> None:
     show_default=True,
     help="Answer the system-jobs API as Azure- or AWS-hosted Platform does.",
 )
+@click.option(
+    "--strict-media-types",
+    is_flag=True,
+    help="Edge services take only their vendor media types (415 for application/json), as DOC-TS says.",
+)
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     host: str,
@@ -57,6 +62,7 @@ def serve(
     require_token: str | None,
     job_timing: tuple[str, ...],
     system_jobs_flavor: str,
+    strict_media_types: bool,
     log_level: str,
 ) -> None:
     """Run the mock Profile API server."""
@@ -90,7 +96,11 @@ def serve(
         load_files(store, fixture_files)
     except FixtureError as exc:
         raise click.ClickException(str(exc)) from None
-    options = HarnessOptions(require_token=require_token, system_jobs_flavor=system_jobs_flavor)
+    options = HarnessOptions(
+        require_token=require_token,
+        system_jobs_flavor=system_jobs_flavor,
+        strict_media_types=strict_media_types,
+    )
     app = create_app(store, options=options)
     click.echo(f"profile-harness {__version__} serving on http://{host}:{port} (Swagger UI at /ui/)")
     uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -23,3 +23,6 @@ class HarnessOptions:
     validate_responses: bool = True
     swagger_ui: bool = True
     system_jobs_flavor: str = "azure"
+    #: Edge services take only their vendor media types (DOC-TS); by default they also take
+    #: application/json, which a well-known Python client sends.
+    strict_media_types: bool = False

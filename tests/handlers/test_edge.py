@@ -84,7 +84,7 @@ def test_createProjectionDestination__unversioned_type_is_taken(send):  # type: 
 @pytest.mark.parametrize(
     "content_type",
     [
-        "application/json",
+        "text/plain",
         "application/vnd.adobe.platform.projectionDestination+json; version=2",
         CONFIG_TYPE,
     ],
@@ -316,3 +316,24 @@ def test_edge__nothing_crosses_sandboxes(send, destination):  # type: ignore[no-
     other = {"extra_headers": {"x-sandbox-name": "dev"}}
     assert send("GET", f"{DESTINATIONS}/{created['id']}", **other).status_code == 404
     assert send("GET", DESTINATIONS, **other).json()["_embedded"]["projectionDestinations"] == []
+
+
+def test_createProjectionDestination__application_json_by_default_415_when_strict(headers):  # type: ignore[no-untyped-def]
+    from starlette.testclient import TestClient
+
+    from profile_harness.app import create_app
+    from profile_harness.options import HarnessOptions
+
+    body = {"type": "EDGE", "dataCenters": ["OR1"]}
+    json_headers = {**headers, "Content-Type": "application/json"}
+    with TestClient(create_app()) as lenient:
+        assert lenient.post(DESTINATIONS, headers=json_headers, json=body).status_code == 201
+    with TestClient(create_app(options=HarnessOptions(strict_media_types=True))) as strict:
+        refused = strict.post(DESTINATIONS, headers=json_headers, json=body)
+        assert refused.status_code == 415
+        assert refused.json()["type"] == "http://ns.adobe.com/adobecloud/problem/unsupported-media-type"
+        vendor = {
+            **headers,
+            "Content-Type": "application/vnd.adobe.platform.projectionDestination+json; version=1",
+        }
+        assert strict.post(DESTINATIONS, headers=vendor, json=body).status_code == 201

@@ -34,7 +34,8 @@ def _edge(*, negotiates: bool = True) -> Callable[[Handler], Handler]:
             if negotiates:
                 check_accept(request.headers.get("accept", ""))
             if "body" in kwargs:
-                check_body_media_type(request.headers.get("content-type", ""))
+                strict = context.current().options.strict_media_types
+                check_body_media_type(request.headers.get("content-type", ""), strict=strict)
             return await handler(*args, **kwargs)
 
         return wrapped

@@ -86,12 +86,17 @@ def _parameters(media_type: str) -> dict[str, str]:
     return params
 
 
-def check_body_media_type(content_type: str) -> None:
-    """Refuse a vendor type of another ``version`` than 1 (DECISIONS: another version gets 415).
+def check_body_media_type(content_type: str, *, strict: bool = False) -> None:
+    """Refuse a vendor type of another ``version`` than 1 (DECISIONS: another version gets 415), and
+    under ``strict`` (``serve --strict-media-types``) plain ``application/json`` (DOC-TS).
 
-    The gateway has already checked the type itself; it ignores parameters, so the version is
-    checked here.
+    The gateway has already checked the type against the spec; it ignores parameters, so the
+    version is checked here.
     """
+    if strict and content_type.split(";", 1)[0].strip().lower() == "application/json":
+        raise UnsupportedMediaType(
+            f"Content-Type {content_type.strip()} is not accepted; use the vendor media type of the resource"
+        )
     version = _parameters(content_type).get("version")
     if version is not None and version != "1":
         raise UnsupportedMediaType(
