@@ -21,7 +21,7 @@ from profile_harness.options import HarnessOptions
 from profile_harness.resolver import HarnessResolver, media_by_status
 from profile_harness.store import Store
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "harness_of"]
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +80,22 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
         assert isinstance(exc, ProblemException)
         if exc.status >= 500:
             log.error("harness bug: %s %s: %s", request.method, request.url.path, exc.detail)
+            harness.server_errors.append(exc)
         detail = str(exc.detail or exc.title or "")
         error = _ProblemAsApiError(exc.status, str(exc.title or ""), detail)
         return api_error(request, error)
 
+    def unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        """A crash in a handler: a harness bug. It answers 500 and is kept for the test that caused it."""
+        log.exception("harness bug: %s %s", request.method, request.url.path, exc_info=exc)
+        harness.server_errors.append(exc)
+        problem_body = _ProblemAsApiError(500, "Internal Server Error", f"{type(exc).__name__}: {exc}")
+        rendered = render(problem_body, ErrorShape.PROBLEM)
+        return ConnexionResponse(status_code=500, body=rendered.body, content_type=rendered.media_type)
+
     app.add_error_handler(ApiError, api_error)
     app.add_error_handler(ProblemException, problem)
+    app.add_error_handler(Exception, unexpected)
     app.add_middleware(MediaTypeMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, index=index)
     app.add_middleware(
         FaultMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, faults=harness.store.faults
@@ -99,4 +109,11 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
         require_token=options.require_token,
         context=harness,
     )
+    app.profile_harness = harness  # read back with harness_of(app)
     return app
+
+
+def harness_of(app: connexion.AsyncApp) -> Harness:
+    """The store, options, journal and recorded server errors behind an app made by create_app."""
+    harness: Harness = app.profile_harness
+    return harness

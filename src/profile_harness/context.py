@@ -21,6 +21,8 @@ class Harness:
     options: HarnessOptions
     store: Store
     journal: RequestJournal = field(default_factory=RequestJournal)
+    #: Crashes and spec-breaking responses of the server (always harness bugs), oldest first.
+    server_errors: list[BaseException] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
