@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import copy
-import functools
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
 
-from profile_harness.specs import spec_dir
+from profile_harness.documents import schema_errors
 from profile_harness.store import Store, Tenant
 from profile_harness.store.datasets import Batch, Dataset, parse_time_ms
 from profile_harness.store.merge_policies import MAX_POLICIES, MergePolicy
@@ -23,16 +20,6 @@ __all__ = ["FixtureError", "dump_state", "load_document", "load_files", "read_fi
 
 class FixtureError(ValueError):
     """A fixture document is invalid; the message names the source and the place in it."""
-
-
-@functools.cache
-def _validator() -> Draft202012Validator:
-    schema = json.loads((spec_dir() / "fixtures.schema.json").read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
-
-
-def _where(path: Iterable[Any]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(top level)"
 
 
 def read_fixture_file(path: Path) -> dict[str, Any]:
@@ -144,10 +131,9 @@ def load_document(store: Store, document: Any, source: str = "fixtures") -> list
     Returns the (org, sandbox) pairs loaded. Raises :class:`FixtureError` naming ``source`` and the
     place inside the document.
     """
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    errors = schema_errors("fixtures.schema.json", document, source)
     if errors:
-        lines = [f"{source}: {_where(e.absolute_path)}: {e.message}" for e in errors[:5]]
-        raise FixtureError("\n".join(lines))
+        raise FixtureError("\n".join(errors))
     built: list[Tenant] = []
     seen: dict[tuple[str, str], int] = {}
     for i, raw in enumerate(document["tenants"]):

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
 
+from profile_harness.documents import schema_errors
 from profile_harness.scenarios.model import Scenario
-from profile_harness.specs import spec_dir
 
 __all__ = ["ScenarioFileError", "find_scenario_files", "load_scenario", "load_scenarios"]
 
 
 class ScenarioFileError(ValueError):
     """A scenario file is unreadable or breaks the scenario schema; the message says where."""
-
-
-@functools.cache
-def _validator() -> Draft202012Validator:
-    schema = json.loads((spec_dir() / "scenario.schema.json").read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
-
-
-def _where(path: Iterable[Any]) -> str:
-    parts = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
-    return parts.lstrip(".") or "(top level)"
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -40,10 +25,9 @@ def load_scenario(path: Path) -> Scenario:
         raise ScenarioFileError(f"{path}: cannot be read: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise ScenarioFileError(f"{path}: is not valid YAML: {exc}") from exc
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = schema_errors("scenario.schema.json", data, str(path))
     if errors:
-        lines = [f"{path}: {_where(error.absolute_path)}: {error.message}" for error in errors[:5]]
-        raise ScenarioFileError("\n".join(lines))
+        raise ScenarioFileError("\n".join(errors))
     return Scenario.from_dict(path, data)
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from profile_harness.store.datasets import parse_time_ms
+
 __all__ = [
     "AGGREGATIONS",
     "Condition",
@@ -151,22 +153,6 @@ def _compare(actual: Any, op: str, expected: Any) -> bool:
     }[op]
 
 
-def _time_ms(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return int(parsed.timestamp() * 1000)
-    return None
-
-
 def lookback_start_ms(now_ms: int, count: int, unit: str) -> int:
     """``count`` ``unit`` (HOURS, DAYS, WEEKS, MONTHS) before ``now_ms``; months are calendar months."""
     now = datetime.fromtimestamp(now_ms / 1000, UTC)
@@ -182,7 +168,7 @@ def lookback_start_ms(now_ms: int, count: int, unit: str) -> int:
 
 
 def _occurs(actual: Any, op: str, count: int, unit: str, now_ms: int) -> bool:
-    at = _time_ms(actual)
+    at = parse_time_ms(actual)
     if at is None or at > now_ms:
         return False
     boundary = lookback_start_ms(now_ms, count, unit)
