@@ -1,4 +1,4 @@
-"""The ``profile-harness`` command: serve the mock, lint the spec (replay, validate and proxy follow)."""
+"""The ``profile-harness`` command: serve, replay, validate, proxy, lint."""
 
 from __future__ import annotations
 
@@ -180,3 +180,160 @@ def lint(paths: tuple[Path, ...]) -> None:
         click.echo(f"{name}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
     if failed:
         raise SystemExit(1)
+
+
+@main.command()
+@click.option(
+    "--base-url",
+    envvar="PROFILE_HARNESS_BASE_URL",
+    required=True,
+    help="The deployment to validate.",
+)
+@click.option(
+    "--token",
+    envvar="PROFILE_HARNESS_TOKEN",
+    default=None,
+    help="Bearer token (or use IMS below).",
+)
+@click.option("--client-id", envvar="PROFILE_HARNESS_CLIENT_ID", default=None, help="IMS client id.")
+@click.option(
+    "--client-secret",
+    envvar="PROFILE_HARNESS_CLIENT_SECRET",
+    default=None,
+    help="IMS client secret.",
+)
+@click.option("--scopes", envvar="PROFILE_HARNESS_SCOPES", default=None, help="IMS scopes, comma-separated.")
+@click.option("--ims-url", envvar="PROFILE_HARNESS_IMS_URL", default=None, help="IMS token endpoint.")
+@click.option(
+    "--api-key",
+    envvar="PROFILE_HARNESS_API_KEY",
+    default=None,
+    help="x-api-key (default: client id).",
+)
+@click.option("--org", envvar="PROFILE_HARNESS_ORG", required=True, help="x-gw-ims-org-id.")
+@click.option(
+    "--sandbox",
+    envvar="PROFILE_HARNESS_SANDBOX",
+    default=None,
+    help="x-sandbox-name (default prod).",
+)
+@click.option(
+    "--allow-writes",
+    count=True,
+    help="Also send creates validate can undo, in the named --sandbox; twice for a production sandbox.",
+)
+@click.option(
+    "--i-know-this-is-production",
+    "production_ok",
+    is_flag=True,
+    help="Same as --allow-writes twice.",
+)
+@click.option(
+    "--rate",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="At most N requests a second (0: no cap).",
+)
+@click.option(
+    "--max-examples",
+    type=int,
+    default=10,
+    show_default=True,
+    help="Generated cases per operation.",
+)
+@click.option(
+    "--no-coverage",
+    is_flag=True,
+    help="Skip schemathesis' coverage cases (boundaries, missing headers).",
+)
+@click.option("--no-fuzz", is_flag=True, help="Skip generated (hypothesis) cases.")
+@click.option(
+    "--operations",
+    default=None,
+    metavar="REGEX",
+    help="Only operations whose 'METHOD /path' matches.",
+)
+@click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+)
+@click.option(
+    "--scenarios",
+    "scenario_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Scenario files or folders (default ./scenarios); only those marked safe are replayed.",
+)
+@click.option("--junit-xml", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def validate(
+    base_url: str,
+    token: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    scopes: str | None,
+    ims_url: str | None,
+    api_key: str | None,
+    org: str,
+    sandbox: str | None,
+    allow_writes: int,
+    production_ok: bool,
+    rate: float,
+    max_examples: int,
+    no_coverage: bool,
+    no_fuzz: bool,
+    operations: str | None,
+    spec_path: Path | None,
+    scenario_paths: tuple[Path, ...],
+    junit_xml: Path | None,
+    html_path: Path | None,
+) -> None:
+    """Check a deployment against the contract: schemathesis, then the safe scenarios. Exit 1 on drift."""
+    arguments = dict(locals())
+    from profile_harness.contract.cli_support import run_validate_command
+
+    run_validate_command(**arguments)
+
+
+@main.command()
+@click.option("--upstream", required=True, help="The API to forward to.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8081, show_default=True, type=int)
+@click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Answer 400 to a request that breaks the spec, without forwarding it.",
+)
+@click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+)
+@click.option("--log-level", default="info", show_default=True)
+def proxy(
+    upstream: str,
+    host: str,
+    port: int,
+    record_dir: Path | None,
+    strict: bool,
+    spec_path: Path | None,
+    log_level: str,
+) -> None:
+    """Forward every request to UPSTREAM, check both sides against the spec, optionally record scenarios."""
+    import logging
+
+    import uvicorn
+
+    from profile_harness.contract.proxy import create_proxy
+    from profile_harness.contract.spec import load_contract
+
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    app = create_proxy(upstream, contract=load_contract(spec_path), strict=strict, record_dir=record_dir)
+    mode = " (strict)" if strict else ""
+    click.echo(f"profile-harness proxy on http://{host}:{port} -> {upstream}{mode}")
+    uvicorn.run(app, host=host, port=port, log_level=log_level)

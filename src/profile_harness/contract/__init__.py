@@ -1,0 +1,1 @@
+"""Validate a real deployment against the contract: ``profile-harness validate`` and ``proxy``."""
