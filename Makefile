@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test lint check install clean
+.PHONY: serve test lint check install clean bench contract-deep
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,18 @@ test: $(STAMP)
 	$(BIN)/profile-harness lint
 	$(BIN)/python -m pytest
 
+# The schemathesis contract suite with many more examples per operation (make test runs 25).
+contract-deep: $(STAMP)
+	PROFILE_HARNESS_CONTRACT_EXAMPLES=500 $(BIN)/python -m pytest -p no:cacheprovider tests/contract
+
 lint: $(STAMP)
 	$(BIN)/profile-harness lint
+
+# Benchmarks (never run by CI): bench/README.md. SCALE=1000000 for the full scale run (long, memory-hungry).
+SCALE ?= 100000
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --scale $(SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

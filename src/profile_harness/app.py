@@ -8,14 +8,16 @@ import connexion
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
+from starlette.exceptions import HTTPException
 
 from profile_harness import specs
 from profile_harness.context import Harness
-from profile_harness.errors import ApiError, ErrorShape, render
+from profile_harness.errors import ApiError, ErrorShape, NotFound, render
 from profile_harness.fault_injection import FaultMiddleware
 from profile_harness.gateway import GatewayMiddleware, MediaTypeMiddleware
 from profile_harness.handlers import ADMIN_HANDLERS, HANDLERS
 from profile_harness.journal import JournalMiddleware
+from profile_harness.limits import BodyLimitMiddleware, NamedParameterValidator
 from profile_harness.operations import OperationIndex
 from profile_harness.options import HarnessOptions
 from profile_harness.resolver import HarnessResolver, media_by_status
@@ -46,6 +48,7 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
     app = connexion.AsyncApp(
         __name__,
         swagger_ui_options=connexion.options.SwaggerUIOptions(swagger_ui=options.swagger_ui),
+        validator_map={"parameter": NamedParameterValidator},
     )
     not_built = {info.operation_id for info in index if info.operation_id not in HANDLERS}
     app.add_api(
@@ -93,12 +96,39 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
         rendered = render(problem_body, ErrorShape.PROBLEM)
         return ConnexionResponse(status_code=500, body=rendered.body, content_type=rendered.media_type)
 
+    def unrouted(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        """No operation took the call: answer in the error shape of the operations on that path."""
+        assert isinstance(exc, HTTPException)
+        on_path = index.on_path(request.url.path)
+        shape = on_path[0].shape if on_path else ErrorShape.PROBLEM
+        headers: dict[str, str] = {}
+        error: ApiError
+        if exc.status_code == 405 and on_path:
+            # RFC 9110: a 405 lists the methods the resource has.
+            headers["Allow"] = ", ".join(sorted(info.method for info in on_path))
+            error = _ProblemAsApiError(
+                405, "Method Not Allowed", f"{request.method} is not allowed here; use {headers['Allow']}"
+            )
+        elif exc.status_code == 404:
+            error = NotFound(f"No resource at {request.url.path!r}")
+        else:
+            error = _ProblemAsApiError(exc.status_code, str(exc.detail), str(exc.detail))
+        rendered = render(error, shape, request_id=request.headers.get("x-request-id", ""))
+        return ConnexionResponse(
+            status_code=rendered.status, body=rendered.body, content_type=rendered.media_type, headers=headers
+        )
+
     app.add_error_handler(ApiError, api_error)
+    app.add_error_handler(404, unrouted)
+    app.add_error_handler(405, unrouted)
     app.add_error_handler(ProblemException, problem)
     app.add_error_handler(Exception, unexpected)
     app.add_middleware(MediaTypeMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, index=index)
     app.add_middleware(
         FaultMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, faults=harness.store.faults
+    )
+    app.add_middleware(
+        BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, indexes=(index, admin_index)
     )
     app.add_middleware(
         JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=harness.journal

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +33,11 @@ class OperationInfo:
         return self.shape is ErrorShape.PROBLEM and self.tag in ("Edge destinations", "Edge projections")
 
 
+@functools.cache
+def _template(path: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)))
+
+
 class OperationIndex:
     """Operations of a bundled document by operationId."""
 
@@ -49,6 +56,12 @@ class OperationIndex:
 
     def get(self, operation_id: str | None) -> OperationInfo | None:
         return self.by_id.get(operation_id or "")
+
+    def on_path(self, path: str) -> list[OperationInfo]:
+        """The operations of the path template that routes ``path`` (literal segments beat parameters)."""
+        matches = [info for info in self.by_id.values() if _template(info.path).fullmatch(path.rstrip("/"))]
+        fewest = min((info.path.count("{") for info in matches), default=0)
+        return [info for info in matches if info.path.count("{") == fewest]
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.by_id.values())

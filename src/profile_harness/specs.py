@@ -29,6 +29,7 @@ GATEWAY_RESPONSES = {
     "400": "GatewayBadRequest",
     "401": "GatewayUnauthorized",
     "403": "GatewayForbidden",
+    "413": "PayloadTooLarge",
 }
 
 

@@ -9,6 +9,7 @@ import yaml
 from profile_harness import __version__, context
 from profile_harness.errors import BadRequest
 from profile_harness.fixtures import FixtureError, dump_state, load_document
+from profile_harness.limits import MAX_JSON_DEPTH, check_tree
 
 
 async def adminHealth() -> tuple[dict[str, Any], int]:
@@ -25,10 +26,14 @@ async def adminReset(org: str | None = None, sandbox: str | None = None) -> tupl
 async def adminLoadFixtures(body: Any) -> tuple[dict[str, Any], int]:
     """POST /__admin/fixtures (JSON or YAML)"""
     if isinstance(body, bytes | str):
+        raw = body
         try:
-            body = yaml.safe_load(body)
+            body = yaml.safe_load(raw)
         except yaml.YAMLError as exc:
             raise BadRequest(f"the body is not valid YAML: {exc}") from None
+        except RecursionError:
+            raise BadRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels") from None
+        check_tree(body, len(raw))
     try:
         loaded = load_document(context.current().store, body, "body")
     except FixtureError as exc:
@@ -61,6 +66,7 @@ def _clock_body() -> dict[str, Any]:
     }
 
 
+_LATEST_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last instant datetime can show
 _UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
@@ -83,10 +89,14 @@ async def adminSetClock(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     from profile_harness.store.datasets import parse_time_ms
 
     clock = context.current().store.clock
+    at = parse_time_ms(body["at"]) if body.get("freeze") is True and "at" in body else None
+    if body.get("freeze") is True and "at" in body and at is None:
+        raise BadRequest(f"at {body['at']!r} is neither an ISO-8601 time nor epoch milliseconds")
+    # Checked before anything moves: a clock outside what datetime can show breaks every later call.
+    landing = (clock.now_ms() if at is None else at) + _duration_ms(body.get("advance", 0))
+    if not 0 <= landing <= _LATEST_MS:
+        raise BadRequest("the clock must stay between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z")
     if body.get("freeze") is True:
-        at = parse_time_ms(body["at"]) if "at" in body else None
-        if "at" in body and at is None:
-            raise BadRequest(f"at {body['at']!r} is neither an ISO-8601 time nor epoch milliseconds")
         clock.freeze(at)
     if "advance" in body:
         clock.advance(_duration_ms(body["advance"]))

@@ -19,10 +19,13 @@ class Clock:
     def __init__(self, *, frozen_at_ms: int | None = None) -> None:
         self._offset_ms = 0
         self._frozen_ms = frozen_at_ms
+        # The server thread and a test's own thread (pytest plugin) may both move the clock.
+        self._lock = threading.Lock()
 
     def now_ms(self) -> int:
-        if self._frozen_ms is not None:
-            return self._frozen_ms
+        frozen = self._frozen_ms  # read once: another thread may unfreeze in between
+        if frozen is not None:
+            return frozen
         return int(time.time() * 1000) + self._offset_ms
 
     def now_s(self) -> int:
@@ -36,23 +39,27 @@ class Clock:
         return self._frozen_ms is not None
 
     def freeze(self, at_ms: int | None = None) -> None:
-        self._frozen_ms = self.now_ms() if at_ms is None else at_ms
+        with self._lock:
+            self._frozen_ms = self.now_ms() if at_ms is None else at_ms
 
     def unfreeze(self) -> None:
-        if self._frozen_ms is not None:
-            self._offset_ms = self._frozen_ms - int(time.time() * 1000)
-            self._frozen_ms = None
+        with self._lock:
+            if self._frozen_ms is not None:
+                self._offset_ms = self._frozen_ms - int(time.time() * 1000)
+                self._frozen_ms = None
 
     def reset(self) -> None:
         """Follow real time again, with no offset."""
-        self._offset_ms = 0
-        self._frozen_ms = None
+        with self._lock:
+            self._offset_ms = 0
+            self._frozen_ms = None
 
     def advance(self, ms: int) -> None:
-        if self._frozen_ms is not None:
-            self._frozen_ms += ms
-        else:
-            self._offset_ms += ms
+        with self._lock:
+            if self._frozen_ms is not None:
+                self._frozen_ms += ms
+            else:
+                self._offset_ms += ms
 
 
 def xid_for(namespace: str, identity: str) -> str:

@@ -296,6 +296,13 @@ def _destination_fields(body: dict[str, Any]) -> _DestinationFields:
     return _DestinationFields(list(dict.fromkeys(centers)), ttl, policy)
 
 
+def _require(body: dict[str, Any], *names: str) -> None:
+    # A call without any body (and no Content-Type) passes Connexion's validation with an empty one.
+    for name in names:
+        if name not in body:
+            raise BadRequest(f"{name}: required property is missing")
+
+
 def _check_version(kind: str, stored: int, body: dict[str, Any]) -> None:
     current = body.get("currentVersion")
     if current is None:
@@ -389,6 +396,7 @@ class EdgeBackend:
     ) -> ProjectionConfig:
         if not schema_name:
             raise BadRequest("schemaName: the query parameter is required")
+        _require(body, "selector", "destinationId")
         check_selector(body["selector"])
         destination_id = self._existing_destination(body["destinationId"])
         name = body.get("name")
@@ -407,6 +415,7 @@ class EdgeBackend:
     def replace_projection(self, projection_id: str, body: dict[str, Any]) -> ProjectionConfig:
         """A full rewrite; the schema class stays what it was created with."""
         projection = self.get_projection(projection_id)
+        _require(body, "selector", "destinationId")
         check_selector(body["selector"])
         _check_version("projection configuration", projection.version, body)
         destination_id = self._existing_destination(body["destinationId"])

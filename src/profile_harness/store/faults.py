@@ -88,9 +88,7 @@ class FaultBook:
 
     def add(self, spec: dict[str, Any]) -> Fault:
         """Add a fault from its admin-API form (see spec/admin.yaml)."""
-        with self._lock:
-            self._next += 1
-            fault = Fault(id=self._next, org=spec.get("org"), sandbox=spec.get("sandbox"))
+        fault = Fault(id=0, org=spec.get("org"), sandbox=spec.get("sandbox"))
         fault.times = spec.get("times")
         fault.probability = spec.get("probability")
         if "job" in spec:
@@ -120,7 +118,9 @@ class FaultBook:
             fault.respond = dict(spec.get("respond") or {})
             if "status" not in fault.respond:
                 raise BadRequest("respond.status is required")
-        with self._lock:
+        with self._lock:  # numbered only once valid: a refused fault uses up no id
+            self._next += 1
+            fault.id = self._next
             self._faults.append(fault)
         return fault
 

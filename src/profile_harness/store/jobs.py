@@ -31,9 +31,14 @@ class JobTiming:
     amount: float = 0.0
 
     def __str__(self) -> str:
-        return self.rule if self.rule == "instant" else f"{self.rule}:{self.amount:g}"
+        if self.rule == "instant":
+            return self.rule
+        # Plain digits, as the rule is written (``:g`` would give ``1e+06``).
+        return f"{self.rule}:{self.amount:.3f}".rstrip("0").rstrip(".")
 
 
+#: Largest N of reads:N and S of seconds:S (S is about 31 years).
+MAX_TIMING = 1_000_000_000
 _TIMING = re.compile(r"^(instant|reads:(\d+)|seconds:(\d+(?:\.\d+)?))$")
 
 
@@ -42,6 +47,9 @@ def parse_timing(text: str) -> JobTiming:
     match = _TIMING.match(text.strip())
     if match is None:
         raise BadRequest(f"job timing {text!r} is not instant, reads:N or seconds:S")
+    amount = float(match.group(2) or match.group(3) or 0)
+    if amount > MAX_TIMING:
+        raise BadRequest(f"job timing {text!r} is too long; N and S go up to {MAX_TIMING}")
     if match.group(2):
         if int(match.group(2)) < 1:
             raise BadRequest("reads:N needs N of at least 1")
