@@ -17,6 +17,7 @@ __all__ = [
     "Dataset",
     "DatasetBackend",
     "Fragment",
+    "fragment_of",
     "identities_of",
     "parse_time_ms",
 ]
@@ -84,7 +85,7 @@ class Dataset:
         return next((b for b in self.batches if b.id == batch_id), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fragment:
     """One record of a dataset, where it came from, and when it was last updated."""
 
@@ -149,6 +150,11 @@ class DatasetBackend:
                 continue
             for batch in dataset.batches:
                 for index, record in enumerate(batch.records):
-                    audit = record.get("extSourceSystemAudit")
-                    updated = parse_time_ms(audit.get("lastUpdatedDate")) if isinstance(audit, dict) else None
-                    yield Fragment(dataset.id, batch.id, index, record, updated or batch.ingested_at_ms)
+                    yield fragment_of(dataset, batch, index, record)
+
+
+def fragment_of(dataset: Dataset, batch: Batch, index: int, record: dict[str, Any]) -> Fragment:
+    """A record as a fragment: updated at ``extSourceSystemAudit.lastUpdatedDate``, else at ingestion."""
+    audit = record.get("extSourceSystemAudit")
+    updated = parse_time_ms(audit.get("lastUpdatedDate")) if isinstance(audit, dict) else None
+    return Fragment(dataset.id, batch.id, index, record, updated or batch.ingested_at_ms)

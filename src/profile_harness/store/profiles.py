@@ -16,6 +16,7 @@ from profile_harness.store.datasets import (
     PROFILE_CLASS,
     DatasetBackend,
     Fragment,
+    fragment_of,
     identities_of,
     parse_time_ms,
 )
@@ -161,23 +162,35 @@ class ProfileBackend:
         self.policies = policies
         self._graph: IdentityGraph | None = None
         self._graph_version = -1
+        # identity -> (schema class, fragment) of every record carrying it; built with the graph.
+        self._by_identity: dict[Identity, list[tuple[str, Fragment]]] = {}
 
     # -- identity ----------------------------------------------------------------------------
 
     @property
     def graph(self) -> IdentityGraph:
         if self._graph is None or self._graph_version != self.datasets.version:
-            graph = IdentityGraph()
-            for dataset in self.datasets:
-                if not dataset.holds_fragments:
-                    continue
-                for batch in dataset.batches:
-                    for record in batch.records:
-                        identities = identities_of(record)
-                        if identities:
-                            graph.link(identities)
-            self._graph, self._graph_version = graph, self.datasets.version
+            self._rebuild()
+        assert self._graph is not None
         return self._graph
+
+    def _rebuild(self) -> None:
+        """Build the identity graph and the identity index in one pass over the records."""
+        graph = IdentityGraph()
+        index: dict[Identity, list[tuple[str, Fragment]]] = {}
+        for dataset in self.datasets:
+            if not dataset.holds_fragments:
+                continue
+            for batch in dataset.batches:
+                for position, record in enumerate(batch.records):
+                    identities = identities_of(record)
+                    if not identities:
+                        continue
+                    graph.link(identities)
+                    entry = (dataset.schema_class, fragment_of(dataset, batch, position, record))
+                    for identity in dict.fromkeys(identities):
+                        index.setdefault(identity, []).append(entry)
+        self._graph, self._by_identity, self._graph_version = graph, index, self.datasets.version
 
     def identity(self, entity_id: str, namespace: str | None) -> Identity:
         """(namespace, id) named by a request: an id with its namespace code, or an XID alone."""
@@ -212,11 +225,14 @@ class ProfileBackend:
     # -- profiles ----------------------------------------------------------------------------
 
     def _fragments(self, schema_class: str, related: frozenset[Identity]) -> list[Fragment]:
-        return [
-            f
-            for f in self.datasets.fragments(schema_class)
-            if any(i in related for i in identities_of(f.record))
-        ]
+        """The records of ``schema_class`` that carry any of ``related`` (each once), from the index."""
+        self.graph  # noqa: B018 - brings the index up to date
+        found: dict[tuple[str, str, int], Fragment] = {}
+        for identity in related:
+            for cls, fragment in self._by_identity.get(identity, ()):
+                if cls == schema_class:
+                    found[(fragment.dataset_id, fragment.batch_id, fragment.index)] = fragment
+        return list(found.values())
 
     def view(self, schema_name: str, identity: Identity, policy: MergePolicy, xid: str) -> ProfileView:
         related = self.related(identity, policy)
