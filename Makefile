@@ -20,8 +20,8 @@ serve: $(STAMP)
 	$(BIN)/profile-harness serve --demo --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests tools
-	$(BIN)/ruff format --check src tests tools
+	$(BIN)/ruff check src tests tools bench
+	$(BIN)/ruff format --check src tests tools bench
 	$(BIN)/mypy
 	$(BIN)/profile-harness lint
 	$(BIN)/python -m pytest

@@ -1,0 +1,44 @@
+"""The mock under uvicorn with production settings and N generated people (a process of its own).
+
+Built as ``profile-harness serve --generate N --seed S`` builds it, then served without reload, at log
+level warning, with the access log off; uvicorn picks uvloop and httptools when they are installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import uvicorn
+
+from profile_harness.app import create_app
+from profile_harness.demo import demo_document
+from profile_harness.fixtures import load_document
+from profile_harness.options import HarnessOptions
+from profile_harness.store import Store
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--generate", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    store = Store(seed=args.seed)
+    load_document(store, demo_document(args.generate, seed=args.seed), "generated data")
+    app = create_app(store, options=HarnessOptions())
+    print(f"mock ready to serve on {args.port}", file=sys.stderr, flush=True)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        reload=False,
+        loop="auto",
+        http="auto",
+    )
+
+
+if __name__ == "__main__":
+    main()
