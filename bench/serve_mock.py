@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     store = Store(seed=args.seed)
-    load_document(store, demo_document(args.generate, seed=args.seed), "generated data")
+    load_document(store, demo_document(args.generate, seed=args.seed), "generated data", trusted=True)
     app = create_app(store, options=HarnessOptions())
     print(f"mock ready to serve on {args.port}", file=sys.stderr, flush=True)
     uvicorn.run(

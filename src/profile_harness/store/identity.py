@@ -17,7 +17,7 @@ class IdentityGraph:
     def __init__(self) -> None:
         self._parent: dict[Identity, Identity] = {}
         self._members: dict[Identity, set[Identity]] = {}
-        self._by_xid: dict[str, Identity] = {}
+        self._by_xid: dict[str, Identity] | None = None  # built on the first XID lookup
 
     def _find(self, identity: Identity) -> Identity:
         root = identity
@@ -31,7 +31,8 @@ class IdentityGraph:
         if identity not in self._parent:
             self._parent[identity] = identity
             self._members[identity] = {identity}
-            self._by_xid[xid_for(*identity)] = identity
+            if self._by_xid is not None:
+                self._by_xid[xid_for(*identity)] = identity
 
     def link(self, identities: Iterable[Identity]) -> None:
         """Record that these identities were seen together in one record."""
@@ -57,6 +58,9 @@ class IdentityGraph:
         return frozenset(self._members[self._find(identity)])
 
     def by_xid(self, xid: str) -> Identity | None:
+        # Hashing every identity is most of what the XID map costs; lookups by value never need it.
+        if self._by_xid is None:
+            self._by_xid = {xid_for(*identity): identity for identity in self._parent}
         return self._by_xid.get(xid)
 
     def components(self) -> list[frozenset[Identity]]:
