@@ -247,6 +247,18 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replay
 
 
+_VALIDATORS: dict[int, tuple[dict[str, Any], Draft4Validator]] = {}
+
+
+def _validator_for(schema: dict[str, Any]) -> Draft4Validator:
+    """One compiled validator per parameter schema (the spec's schemas live as long as the app)."""
+    cached = _VALIDATORS.get(id(schema))
+    if cached is None or cached[0] is not schema:  # the schema object is kept so its id stays its own
+        cached = (schema, Draft4Validator(schema, format_checker=draft4_format_checker))
+        _VALIDATORS[id(schema)] = cached
+    return cached[1]
+
+
 class NamedParameterValidator(ParameterValidator):  # type: ignore[misc]
     """Connexion's parameter checks, with errors that name the parameter and leave out the schema."""
 
@@ -260,7 +272,7 @@ class NamedParameterValidator(ParameterValidator):  # type: ignore[misc]
             return f"Missing {parameter_type} parameter '{param['name']}'" if param.get("required") else None
         schema = param.get("schema", param)
         try:
-            Draft4Validator(schema, format_checker=draft4_format_checker).validate(value)
+            _validator_for(schema).validate(value)
         except ValidationError as exc:
             where = "".join(f"[{step}]" for step in exc.absolute_path)
             return f"{parameter_type} parameter '{param['name']}'{where}: {exc.message}"

@@ -111,8 +111,8 @@ class CatalogBackend:
             "status": batch.status,
             "version": "1.0.0",
             "relatedObjects": [{"type": "dataSet", "id": dataset.id}],
-            "metrics": {"recordsRead": len(batch.records), "recordsWritten": len(batch.records)},
-            "recordCount": len(batch.records),
+            "metrics": {"recordsRead": batch.size, "recordsWritten": batch.size},
+            "recordCount": batch.size,
             "failedRecordCount": 0,
             "inputFormat": {"format": "parquet"},
         }

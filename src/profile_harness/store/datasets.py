@@ -64,6 +64,12 @@ class Batch:
     ingested_at_ms: int
     records: list[dict[str, Any]] = field(default_factory=list)
     status: str = "success"
+    #: Rows held outside ``records`` (an export's rows live only in its Parquet parts).
+    record_count: int | None = None
+
+    @property
+    def size(self) -> int:
+        return self.record_count if self.record_count is not None else len(self.records)
 
 
 @dataclass

@@ -51,6 +51,10 @@ class IdentityGraph:
     def __contains__(self, identity: object) -> bool:
         return identity in self._parent
 
+    def root(self, identity: Identity) -> Identity:
+        """The identity that stands for ``identity``'s component (itself when the graph never saw it)."""
+        return self._find(identity) if identity in self._parent else identity
+
     def component(self, identity: Identity) -> frozenset[Identity]:
         """Every identity linked to ``identity`` (itself alone when the graph has never seen it)."""
         if identity not in self._parent:

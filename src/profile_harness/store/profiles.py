@@ -224,7 +224,7 @@ class ProfileBackend:
 
     # -- profiles ----------------------------------------------------------------------------
 
-    def _fragments(self, schema_class: str, related: frozenset[Identity]) -> list[Fragment]:
+    def fragments_of(self, schema_class: str, related: frozenset[Identity]) -> list[Fragment]:
         """The records of ``schema_class`` that carry any of ``related`` (each once), from the index."""
         self.graph  # noqa: B018 - brings the index up to date
         found: dict[tuple[str, str, int], Fragment] = {}
@@ -236,7 +236,7 @@ class ProfileBackend:
 
     def view(self, schema_name: str, identity: Identity, policy: MergePolicy, xid: str) -> ProfileView:
         related = self.related(identity, policy)
-        fragments = self._fragments(schema_name, related)
+        fragments = self.fragments_of(schema_name, related)
         merged = merge_fragments(fragments, policy.attribute_merge, policy.order)
         return ProfileView(xid, identity, merged, policy, related)
 
@@ -259,7 +259,7 @@ class ProfileBackend:
 
     def events(self, related: frozenset[Identity], related_xid: str, query: EventQuery) -> EventPage:
         timed: list[tuple[str, int, Fragment]] = []
-        for fragment in self._fragments(EVENT_CLASS, related):
+        for fragment in self.fragments_of(EVENT_CLASS, related):
             timestamp = _event_time(fragment)
             if query.start_ms is not None and timestamp < query.start_ms:
                 continue
