@@ -136,7 +136,7 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
             "peak_growth_mib": mib(peak - before) if peak_reset else None,
             "rss_after_mib": _rss(),
             "parquet_mib": round(sum(int(f["length"]) for f in listing) / 2**20, 2),
-            "profiles": len(tenant.datasets.get(polled["destination"]["dataSetId"]).batches[-1].records),
+            "profiles": tenant.datasets.get(polled["destination"]["dataSetId"]).batches[-1].size,
         }
     out["peak_rss_mib"] = _peak()
     out["step"] = "done"
