@@ -133,3 +133,14 @@ def test_plugin__base_url_option_runs_the_same_bodies_elsewhere(pytester: pytest
             "--profile-sandbox=prod",
         )
     result.assert_outcomes(passed=1, skipped=1)
+
+
+def test_plugin__other_yaml_under_a_scenarios_folder_is_not_collected(pytester: pytest.Pytester) -> None:
+    folder = pytester.mkdir("scenarios")
+    (folder / "settings.yaml").write_text("name: not a scenario\nvalue: 3\n")
+    (folder / "health.yaml").write_text(
+        "name: health\nsource: {doc: x.md}\nsteps:\n"
+        "  - request: {method: GET, path: /__admin/health}\n    expect: {status: 200}\n"
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "scenarios")
+    result.assert_outcomes(passed=1)

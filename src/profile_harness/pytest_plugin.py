@@ -155,8 +155,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         config.stash[_MOCK].client.close()
 
 
+def _looks_like_a_scenario(path: Path) -> bool:
+    """A YAML file under a ``scenarios`` folder whose top level names a source and steps.
+
+    The plugin is active in every suite that installs profile-harness, so other YAML files that
+    happen to sit in a folder called ``scenarios`` are left alone.
+    """
+    if path.suffix not in (".yaml", ".yml") or "scenarios" not in path.parts[:-1]:
+        return False
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    lines = {line.split(":", 1)[0] for line in head.splitlines() if line and not line[0].isspace()}
+    return {"steps", "source"} <= lines
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix in (".yaml", ".yml") and "scenarios" in file_path.parts[:-1]:
+    if _looks_like_a_scenario(file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
