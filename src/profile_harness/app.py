@@ -22,6 +22,7 @@ from profile_harness.operations import OperationIndex
 from profile_harness.options import HarnessOptions
 from profile_harness.resolver import HarnessResolver, media_by_status
 from profile_harness.store import Store
+from profile_harness.validation import RESPONSE_VALIDATORS
 
 __all__ = ["create_app", "harness_of"]
 
@@ -48,7 +49,7 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
     app = connexion.AsyncApp(
         __name__,
         swagger_ui_options=connexion.options.SwaggerUIOptions(swagger_ui=options.swagger_ui),
-        validator_map={"parameter": NamedParameterValidator},
+        validator_map={"parameter": NamedParameterValidator, "response": RESPONSE_VALIDATORS},
     )
     not_built = {info.operation_id for info in index if info.operation_id not in HANDLERS}
     app.add_api(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+import jsonschema_rs
 from connexion.utils import is_null, is_nullable
 from connexion.validators.parameter import ParameterValidator, draft4_format_checker
 from jsonschema import Draft4Validator, ValidationError
@@ -247,16 +249,29 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replay
 
 
-_VALIDATORS: dict[int, tuple[dict[str, Any], Draft4Validator]] = {}
+@dataclass(frozen=True)
+class _CompiledParameter:
+    """A parameter schema compiled twice: jsonschema_rs answers "valid?" fast (every request pays
+    it), jsonschema words the error when it is not (only a refused request pays that)."""
+
+    schema: dict[str, Any]
+    fast: Any
+    explain: Draft4Validator
 
 
-def _validator_for(schema: dict[str, Any]) -> Draft4Validator:
+_VALIDATORS: dict[int, _CompiledParameter] = {}
+
+
+def _validator_for(schema: dict[str, Any]) -> _CompiledParameter:
     """One compiled validator per parameter schema (the spec's schemas live as long as the app)."""
     cached = _VALIDATORS.get(id(schema))
-    if cached is None or cached[0] is not schema:  # the schema object is kept so its id stays its own
-        cached = (schema, Draft4Validator(schema, format_checker=draft4_format_checker))
+    if cached is None or cached.schema is not schema:  # the schema is kept so its id stays its own
+        fast = jsonschema_rs.Draft4Validator(schema, validate_formats=True)
+        cached = _CompiledParameter(
+            schema, fast, Draft4Validator(schema, format_checker=draft4_format_checker)
+        )
         _VALIDATORS[id(schema)] = cached
-    return cached[1]
+    return cached
 
 
 class NamedParameterValidator(ParameterValidator):  # type: ignore[misc]
@@ -271,8 +286,11 @@ class NamedParameterValidator(ParameterValidator):  # type: ignore[misc]
         if value is None:
             return f"Missing {parameter_type} parameter '{param['name']}'" if param.get("required") else None
         schema = param.get("schema", param)
+        compiled = _validator_for(schema)
+        if compiled.fast.is_valid(value):
+            return None
         try:
-            _validator_for(schema).validate(value)
+            compiled.explain.validate(value)
         except ValidationError as exc:
             where = "".join(f"[{step}]" for step in exc.absolute_path)
             return f"{parameter_type} parameter '{param['name']}'{where}: {exc.message}"
