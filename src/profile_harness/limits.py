@@ -287,8 +287,11 @@ class NamedParameterValidator(ParameterValidator):  # type: ignore[misc]
             return f"Missing {parameter_type} parameter '{param['name']}'" if param.get("required") else None
         schema = param.get("schema", param)
         compiled = _validator_for(schema)
-        if compiled.fast.is_valid(value):
-            return None
+        try:
+            if compiled.fast.is_valid(value):
+                return None
+        except ValueError:  # jsonschema_rs gives up on very deep values; the slow check does not
+            pass
         try:
             compiled.explain.validate(value)
         except ValidationError as exc:

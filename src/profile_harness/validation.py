@@ -27,8 +27,11 @@ class FastJSONResponseBodyValidator(JSONResponseBodyValidator):  # type: ignore[
     """Connexion's JSON response check, with a compiled fast path for bodies that conform."""
 
     def _validate(self, body: Any) -> None:
-        if _compiled(self._schema).is_valid(body):
-            return
+        try:
+            if _compiled(self._schema).is_valid(body):
+                return
+        except ValueError:  # jsonschema_rs gives up on very deep values; the slow check does not
+            pass
         # Anything the fast check doubts (OpenAPI's `nullable`, say) is judged by Connexion's own.
         super()._validate(body)
 
