@@ -59,9 +59,25 @@ def test_app__response_validation_can_be_switched_off(monkeypatch):  # type: ign
         assert client.get("/__admin/health").status_code == 200
 
 
-def test_app__two_apps_are_independent():
-    first, second = create_app(), create_app()
-    assert first is not second
+def test_app__two_apps_are_independent(headers):  # type: ignore[no-untyped-def]
+    """Two apps in one process share no state (no module-global store)."""
+    body = {
+        "schema": {"name": "_xdm.context.profile"},
+        "identityGraph": {"type": "pdg"},
+        "attributeMerge": {"type": "timestampOrdered"},
+    }
+    with TestClient(create_app()) as first, TestClient(create_app()) as second:
+        assert (
+            first.post("/data/core/ups/config/mergePolicies", headers=headers, json=body).status_code == 200
+        )
+        assert (
+            first.get("/data/core/ups/config/mergePolicies", headers=headers).json()["_page"]["totalCount"]
+            == 1
+        )
+        assert (
+            second.get("/data/core/ups/config/mergePolicies", headers=headers).json()["_page"]["totalCount"]
+            == 0
+        )
 
 
 def test_app__swagger_ui_is_served(client):  # type: ignore[no-untyped-def]

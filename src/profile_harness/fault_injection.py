@@ -7,6 +7,7 @@ import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from profile_harness.gateway import request_headers
 from profile_harness.store.faults import FaultBook
 
 __all__ = ["FaultMiddleware"]
@@ -23,7 +24,7 @@ class FaultMiddleware:
         if scope["type"] != "http" or not self.faults.all():
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = request_headers(scope)
         routing = scope.get("extensions", {}).get("connexion_routing", {})
         fault = self.faults.request_fault(
             routing.get("operation_id"),

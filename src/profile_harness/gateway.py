@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from profile_harness.errors import ErrorShape, UnsupportedMediaType, render
 from profile_harness.operations import OperationIndex, media_essence
 
-__all__ = ["GatewayMiddleware", "MediaTypeMiddleware", "check_credentials", "send_json"]
+__all__ = ["GatewayMiddleware", "MediaTypeMiddleware", "check_credentials", "request_headers", "send_json"]
 
 PLATFORM_PREFIX = "/data/"
 #: Where a trailing slash is ignored; Swagger UI (/ui/) needs its own slash.
@@ -55,8 +55,16 @@ def check_credentials(
     return None
 
 
-def _headers(scope: Scope) -> dict[str, str]:
-    return {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
+_HEADERS_KEY = "profile_harness.headers"
+
+
+def request_headers(scope: Scope) -> dict[str, str]:
+    """The request's headers, lower-cased names, parsed once per request and kept in the scope."""
+    headers: dict[str, str] | None = scope.get(_HEADERS_KEY)
+    if headers is None:
+        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
+        scope[_HEADERS_KEY] = headers
+    return headers
 
 
 async def send_json(
@@ -95,7 +103,7 @@ class GatewayMiddleware:
         # (the test client provides one, uvicorn does not).
         scope.setdefault("extensions", {})
         if path.startswith(PLATFORM_PREFIX):
-            verdict = check_credentials(_headers(scope), self.require_token)
+            verdict = check_credentials(request_headers(scope), self.require_token)
             if verdict is not None:
                 status, code, message = verdict
                 body = json.dumps({"error_code": code, "message": message}).encode()
@@ -120,7 +128,7 @@ class MediaTypeMiddleware:
         if info is None or not info.body_media_types:
             await self.app(scope, receive, send)
             return
-        headers = _headers(scope)
+        headers = request_headers(scope)
         has_body = headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in headers
         content_type = headers.get("content-type", "")
         if not content_type and not has_body:

@@ -10,6 +10,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from profile_harness.gateway import request_headers
+
 __all__ = ["JournalEntry", "JournalMiddleware", "RequestJournal"]
 
 
@@ -82,7 +84,7 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            headers = request_headers(scope)
             routing = scope.get("extensions", {}).get("connexion_routing", {})
             self.journal.record(
                 time=time.time(),

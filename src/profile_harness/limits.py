@@ -16,7 +16,7 @@ from jsonschema import Draft4Validator, ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from profile_harness.errors import ApiError, BadRequest, ErrorShape, render
-from profile_harness.gateway import PLATFORM_PREFIX, send_json
+from profile_harness.gateway import PLATFORM_PREFIX, request_headers, send_json
 from profile_harness.operations import OperationIndex, OperationInfo, media_essence
 
 __all__ = [
@@ -176,7 +176,7 @@ class BodyLimitMiddleware:
             return
         info = self._operation(scope)
         shape = info.shape if info is not None else ErrorShape.PROBLEM
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = request_headers(scope)
         limit = ADMIN_BODY_LIMIT if scope["path"].startswith(_ADMIN_PREFIX) else BODY_LIMIT
         try:
             _check_url(scope)
