@@ -6,13 +6,14 @@ import logging
 
 import connexion
 from connexion.exceptions import ProblemException
-from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
-from starlette.exceptions import HTTPException
+from connexion.operations import OpenAPIOperation
 
-from profile_harness import specs
+from profile_harness import json_codec, specs
 from profile_harness.context import Harness
-from profile_harness.errors import ApiError, ErrorShape, NotFound, render
+from profile_harness.error_handlers import ErrorResponder
+from profile_harness.errors import ApiError
+from profile_harness.fast_lane import FastLane
 from profile_harness.fault_injection import FaultMiddleware
 from profile_harness.gateway import GatewayMiddleware, MediaTypeMiddleware
 from profile_harness.handlers import ADMIN_HANDLERS, HANDLERS
@@ -20,6 +21,7 @@ from profile_harness.journal import JournalMiddleware
 from profile_harness.limits import BodyLimitMiddleware, NamedParameterValidator
 from profile_harness.operations import OperationIndex
 from profile_harness.options import HarnessOptions
+from profile_harness.request_plans import Router, build_router
 from profile_harness.resolver import HarnessResolver, media_by_status
 from profile_harness.store import Store
 from profile_harness.validation import RESPONSE_VALIDATORS
@@ -28,13 +30,7 @@ __all__ = ["create_app", "harness_of"]
 
 log = logging.getLogger(__name__)
 
-
-class _ProblemAsApiError(ApiError):
-    """A Connexion validation problem, carried over into the endpoint's own error shape."""
-
-    def __init__(self, status: int, title: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.title, self.code = status, title, str(status)
+_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
 
 
 def create_app(store: Store | None = None, *, options: HarnessOptions | None = None) -> connexion.AsyncApp:
@@ -46,16 +42,19 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
     admin_index = OperationIndex(admin)
     harness = Harness(options=options, store=store if store is not None else Store())
 
+    jsonifier = json_codec.jsonifier()
     app = connexion.AsyncApp(
         __name__,
+        jsonifier=jsonifier,
         swagger_ui_options=connexion.options.SwaggerUIOptions(swagger_ui=options.swagger_ui),
         validator_map={"parameter": NamedParameterValidator, "response": RESPONSE_VALIDATORS},
     )
     not_built = {info.operation_id for info in index if info.operation_id not in HANDLERS}
+    platform_resolver = HarnessResolver(HANDLERS, media_by_status(platform))
     app.add_api(
         specs.for_connexion(platform, not_built=not_built),
         name="platform",
-        resolver=HarnessResolver(HANDLERS, media_by_status(platform)),
+        resolver=platform_resolver,
         validate_responses=options.validate_responses,
         pythonic_params=False,
     )
@@ -68,62 +67,12 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
         pythonic_params=False,
     )
 
-    def shape_of(request: ConnexionRequest) -> ErrorShape:
-        routing = request.scope.get("extensions", {}).get("connexion_routing", {})
-        info = index.get(routing.get("operation_id")) or admin_index.get(routing.get("operation_id"))
-        return info.shape if info else ErrorShape.PROBLEM
-
-    def api_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        assert isinstance(exc, ApiError)
-        rendered = render(exc, shape_of(request), request_id=request.headers.get("x-request-id", ""))
-        return ConnexionResponse(
-            status_code=rendered.status, body=rendered.body, content_type=rendered.media_type
-        )
-
-    def problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        assert isinstance(exc, ProblemException)
-        if exc.status >= 500:
-            log.error("harness bug: %s %s: %s", request.method, request.url.path, exc.detail)
-            harness.server_errors.append(exc)
-        detail = str(exc.detail or exc.title or "")
-        error = _ProblemAsApiError(exc.status, str(exc.title or ""), detail)
-        return api_error(request, error)
-
-    def unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        """A crash in a handler: a harness bug. It answers 500 and is kept for the test that caused it."""
-        log.exception("harness bug: %s %s", request.method, request.url.path, exc_info=exc)
-        harness.server_errors.append(exc)
-        problem_body = _ProblemAsApiError(500, "Internal Server Error", f"{type(exc).__name__}: {exc}")
-        rendered = render(problem_body, ErrorShape.PROBLEM)
-        return ConnexionResponse(status_code=500, body=rendered.body, content_type=rendered.media_type)
-
-    def unrouted(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        """No operation took the call: answer in the error shape of the operations on that path."""
-        assert isinstance(exc, HTTPException)
-        on_path = index.on_path(request.url.path)
-        shape = on_path[0].shape if on_path else ErrorShape.PROBLEM
-        headers: dict[str, str] = {}
-        error: ApiError
-        if exc.status_code == 405 and on_path:
-            # RFC 9110: a 405 lists the methods the resource has.
-            headers["Allow"] = ", ".join(sorted(info.method for info in on_path))
-            error = _ProblemAsApiError(
-                405, "Method Not Allowed", f"{request.method} is not allowed here; use {headers['Allow']}"
-            )
-        elif exc.status_code == 404:
-            error = NotFound(f"No resource at {request.url.path!r}")
-        else:
-            error = _ProblemAsApiError(exc.status_code, str(exc.detail), str(exc.detail))
-        rendered = render(error, shape, request_id=request.headers.get("x-request-id", ""))
-        return ConnexionResponse(
-            status_code=rendered.status, body=rendered.body, content_type=rendered.media_type, headers=headers
-        )
-
-    app.add_error_handler(ApiError, api_error)
-    app.add_error_handler(404, unrouted)
-    app.add_error_handler(405, unrouted)
-    app.add_error_handler(ProblemException, problem)
-    app.add_error_handler(Exception, unexpected)
+    errors = ErrorResponder(harness, index, admin_index)
+    app.add_error_handler(ApiError, errors.api_error)
+    app.add_error_handler(404, errors.unrouted)
+    app.add_error_handler(405, errors.unrouted)
+    app.add_error_handler(ProblemException, errors.problem)
+    app.add_error_handler(Exception, errors.unexpected)
     app.add_middleware(MediaTypeMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, index=index)
     app.add_middleware(
         FaultMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, faults=harness.store.faults
@@ -140,8 +89,43 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
         require_token=options.require_token,
         context=harness,
     )
+    if options.fast_lane:
+
+        def router() -> Router:
+            return platform_router(app, "platform", platform_resolver, index)
+
+        app.add_middleware(
+            FastLane,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            router=router,
+            errors=errors,
+            faults=harness.store.faults,
+            jsonifier=jsonifier,
+            validator_map={"response": RESPONSE_VALIDATORS},
+            validate_responses=options.validate_responses,
+        )
     app.profile_harness = harness  # read back with harness_of(app)
     return app
+
+
+def platform_router(
+    app: connexion.AsyncApp, name: str, resolver: HarnessResolver, index: OperationIndex
+) -> Router:
+    """Fast-lane plans for the operations of the API ``name`` added to ``app`` (read once it runs)."""
+    api = next(api for api in app.middleware.apis if api.kwargs.get("name") == name)
+    specification = api.specification
+    base_path = api.base_path if api.base_path is not None else specification.base_path
+    operations = [
+        OpenAPIOperation.from_spec(specification, path=path, method=method, resolver=resolver)
+        for path, methods in specification["paths"].items()
+        for method in methods
+        if method in _METHODS
+    ]
+    handlers = {
+        operation.operation_id: resolver.handler_for(operation.operation_id) for operation in operations
+    }
+    shapes = {info.operation_id: info.shape for info in index}
+    return build_router([(operation, base_path or "") for operation in operations], handlers, shapes)
 
 
 def harness_of(app: connexion.AsyncApp) -> Harness:

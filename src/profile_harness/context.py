@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from connexion import request
+from connexion.context import _scope
 
+from profile_harness.gateway import request_headers
 from profile_harness.journal import RequestJournal
 from profile_harness.options import HarnessOptions
 from profile_harness.store import Store, Tenant
@@ -28,13 +29,13 @@ class Harness:
 
 def current() -> Harness:
     """The harness serving the current request."""
-    harness: Harness = request.scope["profile_harness"]
+    harness: Harness = _scope.get()["profile_harness"]
     return harness
 
 
 def tenant_key() -> tuple[str, str]:
     """(org, sandbox) of the current request; the gateway has already checked both headers."""
-    headers = request.headers
+    headers = request_headers(_scope.get())
     return headers["x-gw-ims-org-id"].strip(), headers["x-sandbox-name"].strip()
 
 

@@ -35,8 +35,12 @@ class JournalEntry:
 class RequestJournal:
     """The most recent ``capacity`` requests (admin calls are not recorded)."""
 
+    #: What record() keeps per call: the fields of a JournalEntry after ``sequence``, in order. The
+    #: entry objects are made when the journal is read, not on the request path.
+    _Row = tuple[float, str, str, str, int, "str | None", "str | None", "str | None", float]
+
     def __init__(self, capacity: int = 1000) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+        self._entries: deque[tuple[int, RequestJournal._Row]] = deque(maxlen=capacity)
         self._lock = threading.Lock()
         self._sequence = 0
 
@@ -44,15 +48,29 @@ class RequestJournal:
     def capacity(self) -> int:
         return self._entries.maxlen or 0
 
-    def record(self, **fields: Any) -> None:
+    def record(
+        self,
+        time: float,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        operationId: str | None,
+        org: str | None,
+        sandbox: str | None,
+        durationMs: float,
+    ) -> None:
+        """One answered call; kept as a tuple, made into a JournalEntry when the journal is read."""
+        row = (time, method, path, query, status, operationId, org, sandbox, durationMs)
         with self._lock:
             self._sequence += 1
-            self._entries.append(JournalEntry(sequence=self._sequence, **fields))
+            self._entries.append((self._sequence, row))
 
     def entries(self, limit: int | None = None) -> list[JournalEntry]:
         with self._lock:
             items = list(self._entries)
-        return items[-limit:] if limit else items
+        items = items[-limit:] if limit else items
+        return [JournalEntry(sequence, *row) for sequence, row in items]
 
     def clear(self) -> int:
         with self._lock:
@@ -87,13 +105,13 @@ class JournalMiddleware:
             headers = request_headers(scope)
             routing = scope.get("extensions", {}).get("connexion_routing", {})
             self.journal.record(
-                time=time.time(),
-                method=scope["method"],
-                path=scope["path"],
-                query=scope.get("query_string", b"").decode("latin-1"),
-                status=status,
-                operationId=routing.get("operation_id"),
-                org=headers.get("x-gw-ims-org-id"),
-                sandbox=headers.get("x-sandbox-name"),
-                durationMs=round((time.perf_counter() - started) * 1000, 3),
+                time.time(),
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b"").decode("latin-1"),
+                status,
+                routing.get("operation_id"),
+                headers.get("x-gw-ims-org-id"),
+                headers.get("x-sandbox-name"),
+                round((time.perf_counter() - started) * 1000, 3),
             )

@@ -26,3 +26,6 @@ class HarnessOptions:
     #: Edge services take only their vendor media types (DOC-TS); by default they also take
     #: application/json, which a well-known Python client sends.
     strict_media_types: bool = False
+    #: Serve plain calls of bodiless Platform operations without Connexion's per-request stack
+    #: (same checks, same answers; see profile_harness.fast_lane). Off: every call goes through it.
+    fast_lane: bool = True

@@ -83,9 +83,13 @@ class HarnessResolver(Resolver):  # type: ignore[misc]
         self.handlers = handlers
         self.media = media
 
-    def resolve(self, operation: AbstractOperation) -> Resolution:
-        operation_id = self.resolve_operation_id(operation)
+    def handler_for(self, operation_id: str) -> Handler:
+        """The function that serves ``operation_id``: its handler (with media types) or a 501."""
         handler = self.handlers.get(operation_id)
         if handler is None:
-            return Resolution(not_built(operation_id), operation_id)
-        return Resolution(_with_media_types(handler, self.media.get(operation_id, {})), operation_id)
+            return not_built(operation_id)
+        return _with_media_types(handler, self.media.get(operation_id, {}))
+
+    def resolve(self, operation: AbstractOperation) -> Resolution:
+        operation_id = self.resolve_operation_id(operation)
+        return Resolution(self.handler_for(operation_id), operation_id)
