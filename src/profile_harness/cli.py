@@ -69,7 +69,7 @@ def serve(
     import uvicorn
 
     from profile_harness.app import create_app
-    from profile_harness.demo import demo_document
+    from profile_harness.demo import demo_document, generated_document
     from profile_harness.errors import ApiError
     from profile_harness.fixtures import FixtureError, load_document, load_files
     from profile_harness.options import HarnessOptions
@@ -89,10 +89,11 @@ def serve(
             raise click.BadParameter(exc.message, param_hint="--job-timing") from None
     store = Store(seed=seed, job_timing=timing)
     try:
-        if demo or generate:
-            load_document(
-                store, demo_document(generate or 20, seed=seed if seed is not None else 7), "demo data"
-            )
+        if generate:  # packed as generated: a million people load in seconds and a few GiB
+            world = generated_document(generate, seed=seed if seed is not None else 7)
+            load_document(store, world, "generated data", trusted=True)
+        elif demo:
+            load_document(store, demo_document(20, seed=seed if seed is not None else 7), "demo data")
         load_files(store, fixture_files)
     except FixtureError as exc:
         raise click.ClickException(str(exc)) from None

@@ -14,6 +14,7 @@ from profile_harness.store import Store, Tenant
 from profile_harness.store.datasets import Batch, Dataset, parse_time_ms
 from profile_harness.store.merge_policies import MAX_POLICIES, MergePolicy
 from profile_harness.store.profiles import iso_utc
+from profile_harness.store.records import PackedRecords
 
 __all__ = ["FixtureError", "dump_state", "load_document", "load_files", "read_fixture_file"]
 
@@ -133,7 +134,8 @@ def load_document(
     Returns the (org, sandbox) pairs loaded. Raises :class:`FixtureError` naming ``source`` and the
     place inside the document. ``trusted`` (documents the harness generated itself, such as
     ``serve --generate``) skips the JSON Schema pass and hands the records over without copying
-    them; the rules between resources are still checked.
+    them (packed records, :func:`~profile_harness.demo.generated_document`, stay packed); the rules
+    between resources are still checked.
     """
     if not trusted:
         errors = schema_errors("fixtures.schema.json", document, source)
@@ -175,7 +177,9 @@ def _dump_tenant(tenant: Tenant) -> dict[str, Any]:
                 "id": b.id,
                 "ingestedAt": _iso(b.ingested_at_ms),
                 "status": b.status,
-                "records": copy.deepcopy(b.records),
+                "records": list(b.records)
+                if isinstance(b.records, PackedRecords)
+                else copy.deepcopy(b.records),
             }
             for b in dataset.batches
         ]

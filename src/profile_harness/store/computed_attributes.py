@@ -360,6 +360,10 @@ class ComputedAttributeBackend:
 
     # -- values ------------------------------------------------------------------------------
 
+    def has_attributes(self) -> bool:
+        """Whether any computed attribute exists (without one, no profile has a value)."""
+        return bool(self._attributes)
+
     def values_for(self, related: frozenset[Identity]) -> dict[str, Any]:
         """``{name: value}`` of every PROCESSED attribute for the profile made of ``related`` identities.
 

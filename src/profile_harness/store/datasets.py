@@ -8,6 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from profile_harness.errors import Conflict, NotFound
+from profile_harness.store.records import PackedRecords
+
+#: A batch's records: plain dicts (fixtures, ingestion) or packed (generated worlds); read alike.
+Records = list[dict[str, Any]] | PackedRecords
 
 __all__ = [
     "EVENT_CLASS",
@@ -17,6 +21,7 @@ __all__ = [
     "Dataset",
     "DatasetBackend",
     "Fragment",
+    "Records",
     "fragment_of",
     "identities_of",
     "parse_time_ms",
@@ -62,7 +67,7 @@ def identities_of(record: dict[str, Any]) -> list[tuple[str, str]]:
 class Batch:
     id: str
     ingested_at_ms: int
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: Records = field(default_factory=list)
     status: str = "success"
     #: Rows held outside ``records`` (an export's rows live only in its Parquet parts).
     record_count: int | None = None
@@ -148,6 +153,10 @@ class DatasetBackend:
 
     def changed(self) -> None:
         self.version += 1
+
+    def fragment_batches(self) -> list[tuple[Dataset, Batch]]:
+        """Every batch whose records take part in profiles, in dataset then batch order."""
+        return [(d, b) for d in self._datasets.values() if d.holds_fragments for b in d.batches]
 
     def fragments(self, schema_class: str) -> Iterator[Fragment]:
         """Every record of the datasets of ``schema_class``, with its update time."""

@@ -22,6 +22,7 @@ from profile_harness.store.datasets import (
     identities_of,
     parse_time_ms,
 )
+from profile_harness.store.identity import Identity
 from profile_harness.store.jobs import Job, Lifecycle
 from profile_harness.store.merge import merge_fragments
 from profile_harness.store.merge_policies import MergePolicy
@@ -197,25 +198,25 @@ class ExportJobBackend:
     def rows(self, job: ExportJob) -> Iterator[dict[str, Any]]:
         """One row per merged profile of the job's schema, under its policy, restricted to its fields."""
         profiles = self.tenant.profiles
-        graph = profiles.graph
+        index = profiles.graph
         stitched = job.policy.identity_graph == "pdg"
-        groups: dict[tuple[str, str], list[Fragment]] = {}
-        for fragment in self.tenant.datasets.fragments(job.schema_name):
-            identities = identities_of(fragment.record)
-            if not identities:  # a record no identity reaches is in no profile
-                continue
-            # pdg: one profile per connected component; none: one per (first) identity of a record.
-            group = graph.root(identities[0]) if stitched else identities[0]
-            groups.setdefault(group, []).append(fragment)
-        for fragments in groups.values():
+        # The profile's identities are read back only for what needs them (events, computed attributes).
+        wants_related = job.event_fields is not None or self.tenant.computed_attributes.has_attributes()
+        # pdg: one profile per connected component; none: one per (first) identity of a record.
+        for positions in index.groups(job.schema_name, stitched):
+            fragments = [index.fragment(p) for p in positions.tolist()]
             merged = merge_fragments(fragments, job.policy.attribute_merge, job.policy.order)
             if merged is None:
                 continue
-            related = frozenset(i for f in fragments for i in identities_of(f.record))
-            if stitched:
-                related = graph.component(next(iter(related)))
-            # Computed attribute values travel with the profile, as in a lookup with withCA.
-            entity = self.tenant.computed_attributes.attach(merged.entity, related)
+            entity = merged.entity
+            related: frozenset[Identity] = frozenset()
+            if wants_related:
+                if stitched:
+                    related = index.component(identities_of(fragments[0].record)[0])
+                else:
+                    related = frozenset(i for f in fragments for i in identities_of(f.record))
+                # Computed attribute values travel with the profile, as in a lookup with withCA.
+                entity = self.tenant.computed_attributes.attach(entity, related)
             row = project(entity, job.fields)
             if job.event_fields is not None:
                 events = sorted(profiles.fragments_of(EVENT_CLASS, related), key=_event_order)

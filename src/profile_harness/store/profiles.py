@@ -16,11 +16,11 @@ from profile_harness.store.datasets import (
     PROFILE_CLASS,
     DatasetBackend,
     Fragment,
-    fragment_of,
-    identities_of,
+    Records,
     parse_time_ms,
 )
-from profile_harness.store.identity import Identity, IdentityGraph
+from profile_harness.store.identity import Identity
+from profile_harness.store.identity_index import IdentityIndex, Segment
 from profile_harness.store.merge import MergedEntity, merge_fragments
 from profile_harness.store.merge_policies import MergePolicy, MergePolicyBackend
 
@@ -160,37 +160,23 @@ class ProfileBackend:
     def __init__(self, datasets: DatasetBackend, policies: MergePolicyBackend) -> None:
         self.datasets = datasets
         self.policies = policies
-        self._graph: IdentityGraph | None = None
-        self._graph_version = -1
-        # identity -> (schema class, fragment) of every record carrying it; built with the graph.
-        self._by_identity: dict[Identity, list[tuple[str, Fragment]]] = {}
+        self._index: IdentityIndex | None = None
+        self._indexed: tuple[tuple[int, int, str], ...] = ()
 
     # -- identity ----------------------------------------------------------------------------
 
     @property
-    def graph(self) -> IdentityGraph:
-        if self._graph is None or self._graph_version != self.datasets.version:
-            self._rebuild()
-        assert self._graph is not None
-        return self._graph
+    def graph(self) -> IdentityIndex:
+        """The identity index (records by identity, and the identity graph), rebuilt after a change.
 
-    def _rebuild(self) -> None:
-        """Build the identity graph and the identity index in one pass over the records."""
-        graph = IdentityGraph()
-        index: dict[Identity, list[tuple[str, Fragment]]] = {}
-        for dataset in self.datasets:
-            if not dataset.holds_fragments:
-                continue
-            for batch in dataset.batches:
-                for position, record in enumerate(batch.records):
-                    identities = identities_of(record)
-                    if not identities:
-                        continue
-                    graph.link(identities)
-                    entry = (dataset.schema_class, fragment_of(dataset, batch, position, record))
-                    for identity in dict.fromkeys(identities):
-                        index.setdefault(identity, []).append(entry)
-        self._graph, self._by_identity, self._graph_version = graph, index, self.datasets.version
+        A change is any batch of fragments added or removed, or a batch whose records were replaced
+        or grew: exports, which only add to union-schema datasets, leave the index as it is.
+        """
+        batches = self.datasets.fragment_batches()
+        signature = tuple((id(b.records), len(b.records), d.schema_class) for d, b in batches)
+        if self._index is None or signature != self._indexed:
+            self._index, self._indexed = IdentityIndex(batches), signature
+        return self._index
 
     def identity(self, entity_id: str, namespace: str | None) -> Identity:
         """(namespace, id) named by a request: an id with its namespace code, or an XID alone."""
@@ -215,24 +201,24 @@ class ProfileBackend:
         return policy
 
     def related(self, identity: Identity, policy: MergePolicy) -> frozenset[Identity]:
-        related = self.graph.component(identity) if policy.identity_graph == "pdg" else frozenset({identity})
-        if len(related) > MAX_RELATED_IDENTITIES:
-            raise Unprocessable(
-                "Too many related identities", cause=f"the graph links {len(related)} identities"
-            )
-        return related
+        if policy.identity_graph != "pdg":
+            return frozenset({identity})
+        size = self.graph.component_size(identity)
+        if size > MAX_RELATED_IDENTITIES:
+            raise Unprocessable("Too many related identities", cause=f"the graph links {size} identities")
+        return self.graph.component(identity)
 
     # -- profiles ----------------------------------------------------------------------------
 
     def fragments_of(self, schema_class: str, related: frozenset[Identity]) -> list[Fragment]:
         """The records of ``schema_class`` that carry any of ``related`` (each once), from the index."""
-        self.graph  # noqa: B018 - brings the index up to date
-        found: dict[tuple[str, str, int], Fragment] = {}
-        for identity in related:
-            for cls, fragment in self._by_identity.get(identity, ()):
-                if cls == schema_class:
-                    found[(fragment.dataset_id, fragment.batch_id, fragment.index)] = fragment
-        return list(found.values())
+        index = self.graph
+        found: list[Fragment] = []
+        for position in index.positions(related):
+            segment, _ = index.locate(position)
+            if segment.dataset.schema_class == schema_class:
+                found.append(index.fragment(position))
+        return found
 
     def view(self, schema_name: str, identity: Identity, policy: MergePolicy, xid: str) -> ProfileView:
         related = self.related(identity, policy)
@@ -243,14 +229,17 @@ class ProfileBackend:
     def delete(self, identity: Identity, policy: MergePolicy) -> int:
         """Remove the profile's fragments and its events; the number of records removed."""
         related = self.related(identity, policy)
+        index = self.graph
+        doomed: dict[int, tuple[Segment, list[int]]] = {}  # by segment base: positions in its batch
+        for position in index.positions(related):
+            segment, at = index.locate(position)
+            doomed.setdefault(segment.base, (segment, []))[1].append(at)
         removed = 0
-        for dataset in self.datasets:
-            if dataset.schema_class not in (PROFILE_CLASS, EVENT_CLASS) or not dataset.holds_fragments:
+        for segment, positions in doomed.values():
+            if segment.dataset.schema_class not in (PROFILE_CLASS, EVENT_CLASS):
                 continue
-            for batch in dataset.batches:
-                kept = [r for r in batch.records if not any(i in related for i in identities_of(r))]
-                removed += len(batch.records) - len(kept)
-                batch.records = kept
+            segment.batch.records = _without(segment.batch.records, positions)
+            removed += len(positions)
         if removed:
             self.datasets.changed()
         return removed
@@ -278,6 +267,13 @@ class ProfileBackend:
         page = timed[begin : begin + query.limit]
         rest = timed[begin + query.limit :]
         return EventPage(related_xid, page, rest[0][0] if rest else "")
+
+
+def _without(records: Records, positions: list[int]) -> Records:
+    if isinstance(records, list):
+        doomed = set(positions)
+        return [r for i, r in enumerate(records) if i not in doomed]
+    return records.without(positions)
 
 
 def _event_time(fragment: Fragment) -> int:
