@@ -29,6 +29,7 @@ from connexion.operations import AbstractOperation
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from profile_harness import json_codec
 from profile_harness.error_handlers import ErrorResponder
 from profile_harness.gateway import PLATFORM_PREFIX, request_headers
 from profile_harness.request_plans import OperationPlan, Router
@@ -142,7 +143,6 @@ class FastLane:
         self._router: Router | None = None
         self.errors = errors
         self.faults = faults
-        self.jsonifier = jsonifier
         self.builder = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=jsonifier)
         self.validator_map = validator_map
         self.validate_responses = validate_responses
@@ -196,7 +196,8 @@ class FastLane:
 
     def _response(self, plan: OperationPlan, result: Any) -> Response:
         """The response Connexion's response decorator would build; the usual ``(JSON body, status,
-        {"Content-Type": documented JSON type})`` of a handler is built here directly."""
+        {"Content-Type": documented JSON type})`` of a handler is built here directly, with the
+        app's codec (:mod:`profile_harness.json_codec`, which the app's Jsonifier also uses)."""
         if (
             type(result) is tuple
             and len(result) == 3
@@ -207,7 +208,7 @@ class FastLane:
             and result[2].get("Content-Type") in plan.json_produces
         ):
             body, status, headers = result
-            return Response(self.jsonifier.dumps(body), status_code=status, headers=headers)
+            return Response(json_codec.encode(body), status_code=status, headers=headers)
         if StarletteFramework.is_framework_response(result):
             return result  # type: ignore[no-any-return]
         if isinstance(result, ConnexionResponse):

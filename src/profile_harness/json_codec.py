@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from connexion.jsonifier import JSONEncoder, Jsonifier
 
-__all__ = ["dumps", "jsonifier", "loads"]
+__all__ = ["dumps", "encode", "jsonifier", "loads"]
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 _ENCODER = JSONEncoder()
@@ -27,6 +27,14 @@ def dumps(data: Any, **_ignored: Any) -> str:
         return orjson.dumps(data, default=_ENCODER.default, option=_OPTIONS).decode("utf-8")
     except orjson.JSONEncodeError:
         return json.dumps(data, cls=JSONEncoder)
+
+
+def encode(data: Any) -> bytes:
+    """The response body Connexion's Jsonifier would write for ``data`` (``dumps`` and a newline)."""
+    try:
+        return orjson.dumps(data, default=_ENCODER.default, option=_OPTIONS | orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        return (json.dumps(data, cls=JSONEncoder) + "\n").encode("utf-8")
 
 
 def loads(data: str | bytes) -> Any:

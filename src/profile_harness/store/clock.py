@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import random
 import threading
@@ -62,6 +63,7 @@ class Clock:
                 self._offset_ms += ms
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def xid_for(namespace: str, identity: str) -> str:
     """The stable XID of an identity: the same (namespace, id) always gives the same XID.
 

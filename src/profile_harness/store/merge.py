@@ -31,35 +31,46 @@ class _Merge:
     def __init__(self) -> None:
         self.entity: dict[str, Any] = {}
         self._owned: set[int] = {id(self.entity)}  # objects this merge made (and may change)
+        self._seen: dict[int, set[Any]] = {}  # ids in each identity list this merge made
 
-    def _own(self, value: Any, empty: Any) -> Any:
+    def _own(self, value: Any, kind: type[dict[str, Any]] | type[list[Any]]) -> Any:
+        """``value`` if this merge made it, else a shallow copy of it (or a new empty one)."""
         if id(value) in self._owned:
             return value
-        copied = type(empty)(value) if isinstance(value, type(empty)) else empty
+        copied = kind(value) if type(value) is kind else kind()
         self._owned.add(id(copied))
         return copied
 
     def _union_identity_maps(self, target: dict[str, Any], incoming: dict[str, Any]) -> None:
         for namespace, entries in incoming.items():
-            existing = target[namespace] = self._own(target.get(namespace), [])
-            seen = {e.get("id") for e in existing if isinstance(e, dict)}
-            for entry in entries if isinstance(entries, list) else []:
-                if isinstance(entry, dict) and entry.get("id") not in seen:
-                    existing.append(entry)
-                    seen.add(entry.get("id"))
+            existing: list[Any] = self._own(target.get(namespace), list)
+            target[namespace] = existing
+            if type(entries) is not list:
+                continue
+            seen = self._seen.get(id(existing))
+            if seen is None:  # first write to this list: the ids it already holds
+                seen = self._seen[id(existing)] = {e.get("id") for e in existing if type(e) is dict}
+            for entry in entries:
+                if type(entry) is dict:
+                    entry_id = entry.get("id")
+                    if entry_id not in seen:
+                        existing.append(entry)
+                        seen.add(entry_id)
 
     def overlay(self, target: dict[str, Any], incoming: dict[str, Any]) -> None:
         """Leaf fields of ``incoming`` override ``target``; objects merge; identityMap is a union."""
         for key, value in incoming.items():
-            if key == "identityMap" and isinstance(value, dict):
-                current = target.get("identityMap", {})
-                identity_map = target["identityMap"] = self._own(current, {})
-                self._union_identity_maps(identity_map, value)
-            elif isinstance(value, dict) and isinstance(target.get(key), dict):
-                child = target[key] = self._own(target[key], {})
-                self.overlay(child, value)
-            else:
-                target[key] = value
+            if type(value) is dict:
+                if key == "identityMap":
+                    identity_map = target["identityMap"] = self._own(target.get("identityMap"), dict)
+                    self._union_identity_maps(identity_map, value)
+                    continue
+                current = target.get(key)
+                if type(current) is dict:
+                    child = target[key] = self._own(current, dict)
+                    self.overlay(child, value)
+                    continue
+            target[key] = value
 
 
 def merge_fragments(
