@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from starlette.testclient import TestClient
 
-from profile_harness.gateway import check_credentials
+from profile_harness.app import create_app
+from profile_harness.gateway import Credentials, check_credentials
+from profile_harness.options import HarnessOptions
 from tests.conftest import HEADERS
 
 PATH = "/data/core/ups/config/mergePolicies"
@@ -81,3 +84,16 @@ def test_gateway__edge_body_with_wrong_content_type_is_415(client, headers):  # 
     body = response.json()
     assert body["type"] == "http://ns.adobe.com/adobecloud/problem/unsupported-media-type"
     assert body["title"] == "HTTP 415 Unsupported Media Type"
+
+
+def test_gateway__remembered_credentials_never_let_others_through():
+    credentials = Credentials("test-token")
+    good = {k.lower(): v for k, v in HEADERS.items()}
+    assert credentials.verdict(good) is None
+    assert credentials.verdict(good) is None  # remembered
+    assert credentials.verdict({**good, "authorization": "Bearer other"})[0] == 401  # type: ignore[index]
+    assert credentials.verdict({**good, "x-sandbox-name": ""})[0] == 400  # type: ignore[index]
+    with TestClient(create_app(options=HarnessOptions(require_token="test-token"))) as client:
+        path = "/data/core/ups/config/mergePolicies"
+        assert client.get(path, headers=HEADERS).status_code == 200
+        assert client.get(path, headers={**HEADERS, "Authorization": "Bearer other"}).status_code == 401

@@ -15,7 +15,7 @@ from profile_harness.error_handlers import ErrorResponder
 from profile_harness.errors import ApiError
 from profile_harness.fast_lane import FastLane
 from profile_harness.fault_injection import FaultMiddleware
-from profile_harness.gateway import GatewayMiddleware, MediaTypeMiddleware
+from profile_harness.gateway import Credentials, GatewayMiddleware, MediaTypeMiddleware
 from profile_harness.handlers import ADMIN_HANDLERS, HANDLERS
 from profile_harness.journal import JournalMiddleware
 from profile_harness.limits import BodyLimitMiddleware, NamedParameterValidator
@@ -80,16 +80,8 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
     app.add_middleware(
         BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, indexes=(index, admin_index)
     )
-    app.add_middleware(
-        JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=harness.journal
-    )
-    app.add_middleware(
-        GatewayMiddleware,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        require_token=options.require_token,
-        context=harness,
-    )
-    if options.fast_lane:
+    credentials = Credentials(options.require_token)
+    if options.fast_lane:  # outermost: a plain call never reaches the layers below
 
         def router() -> Router:
             return platform_router(app, "platform", platform_resolver, index)
@@ -98,12 +90,23 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
             FastLane,
             position=MiddlewarePosition.BEFORE_EXCEPTION,
             router=router,
+            harness=harness,
+            credentials=credentials,
             errors=errors,
             faults=harness.store.faults,
             jsonifier=jsonifier,
             validator_map={"response": RESPONSE_VALIDATORS},
             validate_responses=options.validate_responses,
         )
+    app.add_middleware(
+        JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=harness.journal
+    )
+    app.add_middleware(
+        GatewayMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        credentials=credentials,
+        context=harness,
+    )
     app.profile_harness = harness  # read back with harness_of(app)
     return app
 

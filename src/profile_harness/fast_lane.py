@@ -3,16 +3,18 @@ per-request stack, with request and response validation kept on.
 
 Connexion builds a request object, a URI parser, a validator and a deep copy of the parameter
 defaults per call, across a dozen middleware layers; for an entity lookup that is most of the time
-the mock spends. This layer sits inside the gateway and the journal, in front of Connexion, and
-serves a call itself when its plan (:mod:`profile_harness.request_plans`) says every parameter is
-plainly valid. Everything else (a bad parameter, a body, an active request fault, the admin API,
-an unknown path) goes down to Connexion unchanged, so refusals are worded exactly as before. The
+the mock spends. This layer sits outermost and serves a call itself when the gateway's credential
+check passes and its plan (:mod:`profile_harness.request_plans`) says every parameter is plainly
+valid; it records the call in the journal as the journal layer would. Everything else (bad
+credentials, a trailing slash, a bad parameter, a body, an active request fault, the admin API, an
+unknown path) goes down the full stack unchanged, so refusals are worded exactly as before. The
 handler, the response builder, the response checks and the error handlers are Connexion's or the
 app's own, called directly.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -30,8 +32,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from profile_harness import json_codec
+from profile_harness.context import Harness
 from profile_harness.error_handlers import ErrorResponder
-from profile_harness.gateway import PLATFORM_PREFIX, request_headers
+from profile_harness.gateway import PLATFORM_PREFIX, Credentials, request_headers
 from profile_harness.request_plans import OperationPlan, Router
 from profile_harness.store.faults import FaultBook
 
@@ -132,6 +135,8 @@ class FastLane:
         app: ASGIApp,
         *,
         router: Callable[[], Router],
+        harness: Harness,
+        credentials: Credentials,
         errors: ErrorResponder,
         faults: FaultBook,
         jsonifier: Jsonifier,
@@ -141,6 +146,9 @@ class FastLane:
         self.app = app
         self._make_router = router
         self._router: Router | None = None
+        self.harness = harness
+        self.journal = harness.journal
+        self.credentials = credentials
         self.errors = errors
         self.faults = faults
         self.builder = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=jsonifier)
@@ -151,8 +159,14 @@ class FastLane:
         self.served = 0
 
     def _plan(self, scope: Scope) -> tuple[OperationPlan, dict[str, Any]] | None:
-        if scope["type"] != "http" or not scope["path"].startswith(PLATFORM_PREFIX) or self.faults.all():
+        """The plan and handler arguments of a plain call, or None: the full stack serves it."""
+        if scope["type"] != "http":
             return None
+        path: str = scope["path"]
+        if not path.startswith(PLATFORM_PREFIX) or self.faults.all():
+            return None
+        if path.endswith("/"):
+            return None  # the gateway layer drops the slash
         if self._router is None:
             self._router = self._make_router()
         found = self._router.match(scope["method"], scope["path"])
@@ -160,6 +174,8 @@ class FastLane:
             return None
         plan, path_values = found
         headers = request_headers(scope)
+        if self.credentials.verdict(headers) is not None:
+            return None  # the gateway layer answers in its own error body
         if headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in headers:
             return None  # a body on a bodiless operation: the body limit middleware judges it
         if not _url_is_utf8(scope):
@@ -172,8 +188,10 @@ class FastLane:
         if planned is None:
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         plan, kwargs = planned
         self.served += 1
+        scope["profile_harness"] = self.harness
         extensions = scope.setdefault("extensions", {})
         extensions["connexion_routing"] = {
             "api_base_path": plan.api_base_path,
@@ -192,7 +210,10 @@ class FastLane:
         except Exception as exc:  # the same answers as Connexion's exception middleware gives
             answer = self.errors.answer(ConnexionRequest(scope, receive), exc)
             response = StarletteFramework.connexion_to_framework_response(answer)
-        await response(scope, receive, send)
+        try:
+            await response(scope, receive, send)
+        finally:
+            self.journal.record_call(scope, response.status_code, started)
 
     def _response(self, plan: OperationPlan, result: Any) -> Response:
         """The response Connexion's response decorator would build; the usual ``(JSON body, status,

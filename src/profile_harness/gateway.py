@@ -16,7 +16,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from profile_harness.errors import ErrorShape, UnsupportedMediaType, render
 from profile_harness.operations import OperationIndex, media_essence
 
-__all__ = ["GatewayMiddleware", "MediaTypeMiddleware", "check_credentials", "request_headers", "send_json"]
+__all__ = [
+    "Credentials",
+    "GatewayMiddleware",
+    "MediaTypeMiddleware",
+    "check_credentials",
+    "request_headers",
+    "send_json",
+    "tolerant_path",
+]
 
 PLATFORM_PREFIX = "/data/"
 #: Where a trailing slash is ignored; Swagger UI (/ui/) needs its own slash.
@@ -82,17 +90,16 @@ async def send_json(
     await send({"type": "http.response.body", "body": body})
 
 
-class GatewayMiddleware:
-    """Outermost layer: tolerate trailing slashes, then check credentials on Platform paths."""
+class Credentials:
+    """The gateway's credential check of one server, remembering the credentials that passed (a
+    client sends the same ones call after call); the gateway and the fast lane share it."""
 
-    def __init__(self, app: ASGIApp, *, require_token: str | None = None, context: Any = None) -> None:
-        self.app = app
+    def __init__(self, require_token: str | None = None) -> None:
         self.require_token = require_token
-        self.context = context
         self._passed: set[tuple[str | None, ...]] = set()
 
-    def _verdict(self, headers: dict[str, str]) -> tuple[int, str, str] | None:
-        """check_credentials, remembered for the credentials that pass (a client repeats them)."""
+    def verdict(self, headers: dict[str, str]) -> tuple[int, str, str] | None:
+        """:func:`check_credentials` of ``headers`` under this server's token rule."""
         key = tuple(map(headers.get, _CREDENTIAL_HEADERS))
         if key in self._passed:
             return None
@@ -103,14 +110,29 @@ class GatewayMiddleware:
             self._passed.add(key)
         return verdict
 
+
+def tolerant_path(path: str) -> str:
+    """``path`` as the gateway routes it: a trailing slash is ignored on Platform and admin paths."""
+    if path.endswith("/") and path.startswith(_TOLERANT_PREFIXES) and len(path) > 1:
+        # The real gateway routes /export/jobs/ like /export/jobs (DOC-EXP's next links use it).
+        return path.rstrip("/") or "/"
+    return path
+
+
+class GatewayMiddleware:
+    """Outermost layer: tolerate trailing slashes, then check credentials on Platform paths."""
+
+    def __init__(self, app: ASGIApp, *, credentials: Credentials, context: Any = None) -> None:
+        self.app = app
+        self.credentials = credentials
+        self.context = context
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        if path.endswith("/") and path.startswith(_TOLERANT_PREFIXES) and len(path) > 1:
-            # The real gateway routes /export/jobs/ like /export/jobs (DOC-EXP's next links use it).
-            path = path.rstrip("/") or "/"
+        path = tolerant_path(scope["path"])
+        if path != scope["path"]:
             scope = {**scope, "path": path, "raw_path": path.encode()}
         scope["profile_harness"] = self.context
         # Connexion copies the scope and records the matched operation in scope["extensions"]; a
@@ -118,7 +140,7 @@ class GatewayMiddleware:
         # (the test client provides one, uvicorn does not).
         scope.setdefault("extensions", {})
         if path.startswith(PLATFORM_PREFIX):
-            verdict = self._verdict(request_headers(scope))
+            verdict = self.credentials.verdict(request_headers(scope))
             if verdict is not None:
                 status, code, message = verdict
                 body = json.dumps({"error_code": code, "message": message}).encode()

@@ -66,6 +66,22 @@ class RequestJournal:
             self._sequence += 1
             self._entries.append((self._sequence, row))
 
+    def record_call(self, scope: Scope, status: int, started: float) -> None:
+        """Record the call of ``scope``, answered with ``status``, begun at ``perf_counter()`` ``started``."""
+        headers = request_headers(scope)
+        routing = scope.get("extensions", {}).get("connexion_routing", {})
+        self.record(
+            time.time(),
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b"").decode("latin-1"),
+            status,
+            routing.get("operation_id"),
+            headers.get("x-gw-ims-org-id"),
+            headers.get("x-sandbox-name"),
+            round((time.perf_counter() - started) * 1000, 3),
+        )
+
     def entries(self, limit: int | None = None) -> list[JournalEntry]:
         with self._lock:
             items = list(self._entries)
@@ -102,16 +118,4 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            headers = request_headers(scope)
-            routing = scope.get("extensions", {}).get("connexion_routing", {})
-            self.journal.record(
-                time.time(),
-                scope["method"],
-                scope["path"],
-                scope.get("query_string", b"").decode("latin-1"),
-                status,
-                routing.get("operation_id"),
-                headers.get("x-gw-ims-org-id"),
-                headers.get("x-sandbox-name"),
-                round((time.perf_counter() - started) * 1000, 3),
-            )
+            self.journal.record_call(scope, status, started)

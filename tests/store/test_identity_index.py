@@ -122,3 +122,23 @@ def test_connected_components__a_long_chain_is_one_component() -> None:
     a = np.arange(n - 1, dtype=np.int64)[::-1].copy()
     roots = connected_components(n, a, a + 1)
     assert len(set(roots.tolist())) == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(records, st.integers(min_value=0, max_value=25), st.data())
+def test_located_walks_batches_as_locate_does(
+    recs: list[list[Identity]], split: int, data: st.DataObject
+) -> None:
+    index = _index(recs, split=min(split, len(recs)))
+    positions = sorted(data.draw(st.sets(st.integers(min_value=0, max_value=index.size - 1))))
+    assert list(index.located(positions)) == [index.locate(p) for p in positions]
+
+
+def test_kept_answers_are_the_computed_ones() -> None:
+    index = _index([[("email", "a"), ("crmid", "b")], [("crmid", "b"), ("ecid", "c")], [("email", "z")]])
+    component = frozenset({("email", "a"), ("crmid", "b"), ("ecid", "c")})
+    for _ in range(2):  # the second round is answered from what the index kept
+        assert index.component(("ecid", "c")) == component
+        assert index.dense(("ecid", "nobody")) is None
+        assert index.positions(component) == [0, 1]
+        assert index.positions([("email", "z")]) == [2]

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["IdentityIndex", "Segment", "connected_components"]
 
 Ints = npt.NDArray[np.int64]
+#: Answers kept per index (components, identity numbers, record positions): each cache is emptied
+#: when it holds this many. The index never changes, so a kept answer stays right.
+_KEPT = 1 << 16
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -104,14 +107,24 @@ class IdentityIndex:
         self._member_start = _starts(self.root, n)
         self._members = np.argsort(self.root, kind="stable")
         self._by_xid: dict[str, Identity] | None = None
+        self._components: dict[int, frozenset[Identity]] = {}
+        self._dense: dict[Identity, int] = {}
+        self._positions: dict[frozenset[Identity], list[int]] = {}
 
     # -- identities --------------------------------------------------------------------------
 
     def dense(self, identity: Identity) -> int | None:
-        """The index's number for ``identity``, or None when no record carries it."""
-        key = identity_key(identity)
-        at = int(np.searchsorted(self._keys, key))
-        return at if at < len(self._keys) and int(self._keys[at]) == key else None
+        """The index's number for ``identity``, or None when no record carries it (the last ones
+        asked for are kept: a lookup asks for each identity of a profile several times)."""
+        found = self._dense.get(identity)
+        if found is None:
+            key = identity_key(identity)
+            at = int(self._keys.searchsorted(key))
+            found = at if at < len(self._keys) and int(self._keys[at]) == key else -1
+            if len(self._dense) >= _KEPT:
+                self._dense.clear()
+            self._dense[identity] = found
+        return None if found < 0 else found
 
     def __contains__(self, identity: object) -> bool:
         return isinstance(identity, tuple) and self.dense(identity) is not None
@@ -132,11 +145,21 @@ class IdentityIndex:
         return 1 if dense is None else len(self.members(dense))
 
     def component(self, identity: Identity) -> frozenset[Identity]:
-        """Every identity linked to ``identity`` (itself alone when no record carries it)."""
+        """Every identity linked to ``identity`` (itself alone when no record carries it).
+
+        Components are read back from records, so the last ones asked for are kept (the index never
+        changes: a change to the data builds a new one)."""
         dense = self.dense(identity)
         if dense is None:
             return frozenset({identity})
-        return frozenset(self.identity(int(d)) for d in self.members(dense))
+        root = int(self.root[dense])
+        found = self._components.get(root)
+        if found is None:
+            found = frozenset(self.identity(int(d)) for d in self.members(dense))
+            if len(self._components) >= _KEPT:
+                self._components.clear()
+            self._components[root] = found
+        return found
 
     def components(self) -> list[frozenset[Identity]]:
         roots = np.flatnonzero(self.root == np.arange(len(self.root)))
@@ -164,6 +187,17 @@ class IdentityIndex:
         segment = self.segments[bisect_right(self._bases, position) - 1]
         return segment, position - segment.base
 
+    def located(self, positions: list[int]) -> Iterator[tuple[Segment, int]]:
+        """:meth:`locate` of each of ``positions`` (ascending), searching only where a batch ends."""
+        end = -1
+        segment = self.segments[0] if self.segments else None
+        for position in positions:
+            if position >= end or segment is None or position < segment.base:
+                segment, _ = self.locate(position)
+                number = bisect_right(self._bases, position)
+                end = self._bases[number] if number < len(self._bases) else self.size
+            yield segment, position - segment.base
+
     def record(self, position: int) -> dict[str, object]:
         segment, at = self.locate(position)
         return segment.batch.records[at]
@@ -175,7 +209,19 @@ class IdentityIndex:
         return fragment_of(segment.dataset, segment.batch, at, segment.batch.records[at])
 
     def positions(self, identities: Iterable[Identity]) -> list[int]:
-        """Global positions of the records carrying any of ``identities``, each once, ascending."""
+        """Global positions of the records carrying any of ``identities``, each once, ascending
+        (kept for the last sets of identities asked for, which are a profile's related identities)."""
+        if isinstance(identities, frozenset):
+            kept = self._positions.get(identities)
+            if kept is None:
+                kept = self._positions_of(identities)
+                if len(self._positions) >= _KEPT:
+                    self._positions.clear()
+                self._positions[identities] = kept
+            return list(kept)
+        return self._positions_of(identities)
+
+    def _positions_of(self, identities: Iterable[Identity]) -> list[int]:
         found: set[int] = set()
         for identity in identities:
             dense = self.dense(identity)

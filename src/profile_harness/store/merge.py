@@ -33,23 +33,27 @@ class _Merge:
         self._owned: set[int] = {id(self.entity)}  # objects this merge made (and may change)
         self._seen: dict[int, set[Any]] = {}  # ids in each identity list this merge made
 
-    def _own(self, value: Any, kind: type[dict[str, Any]] | type[list[Any]]) -> Any:
-        """``value`` if this merge made it, else a shallow copy of it (or a new empty one)."""
+    def _own_dict(self, value: Any) -> dict[str, Any]:
+        """``value`` if this merge made it, else a shallow copy of it (a new dict if it is none)."""
         if id(value) in self._owned:
-            return value
-        copied = kind(value) if type(value) is kind else kind()
+            return value  # type: ignore[no-any-return]
+        copied: dict[str, Any] = dict(value) if type(value) is dict else {}
         self._owned.add(id(copied))
         return copied
 
     def _union_identity_maps(self, target: dict[str, Any], incoming: dict[str, Any]) -> None:
+        owned, all_seen = self._owned, self._seen
         for namespace, entries in incoming.items():
-            existing: list[Any] = self._own(target.get(namespace), list)
-            target[namespace] = existing
+            existing = target.get(namespace)
+            if existing is None or id(existing) not in owned:
+                existing = list(existing) if type(existing) is list else []
+                owned.add(id(existing))
+                target[namespace] = existing
+                seen = all_seen[id(existing)] = {e.get("id") for e in existing if type(e) is dict}
+            else:
+                seen = all_seen[id(existing)]
             if type(entries) is not list:
                 continue
-            seen = self._seen.get(id(existing))
-            if seen is None:  # first write to this list: the ids it already holds
-                seen = self._seen[id(existing)] = {e.get("id") for e in existing if type(e) is dict}
             for entry in entries:
                 if type(entry) is dict:
                     entry_id = entry.get("id")
@@ -62,12 +66,12 @@ class _Merge:
         for key, value in incoming.items():
             if type(value) is dict:
                 if key == "identityMap":
-                    identity_map = target["identityMap"] = self._own(target.get("identityMap"), dict)
+                    identity_map = target["identityMap"] = self._own_dict(target.get("identityMap"))
                     self._union_identity_maps(identity_map, value)
                     continue
                 current = target.get(key)
                 if type(current) is dict:
-                    child = target[key] = self._own(current, dict)
+                    child = target[key] = self._own_dict(current)
                     self.overlay(child, value)
                     continue
             target[key] = value

@@ -17,6 +17,7 @@ from profile_harness.store.datasets import (
     DatasetBackend,
     Fragment,
     Records,
+    fragment_of,
     parse_time_ms,
 )
 from profile_harness.store.identity import Identity
@@ -154,6 +155,10 @@ def event_id(fragment: Fragment) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{fragment.dataset_id}/{fragment.batch_id}/{fragment.index}"))
 
 
+#: Merged profiles kept per tenant (emptied when full, and whenever the data changes).
+VIEWS_KEPT = 4096
+
+
 class ProfileBackend:
     """Lookups, event pages and deletes over one tenant's datasets."""
 
@@ -162,6 +167,9 @@ class ProfileBackend:
         self.policies = policies
         self._index: IdentityIndex | None = None
         self._indexed: tuple[tuple[int, int, str], ...] = ()
+        self._version = -1
+        self._views: dict[tuple[str, frozenset[Identity], str, tuple[str, ...]], MergedEntity | None] = {}
+        self._views_of: IdentityIndex | None = None
 
     # -- identity ----------------------------------------------------------------------------
 
@@ -172,10 +180,13 @@ class ProfileBackend:
         A change is any batch of fragments added or removed, or a batch whose records were replaced
         or grew: exports, which only add to union-schema datasets, leave the index as it is.
         """
+        if self._index is not None and self._version == self.datasets.version:
+            return self._index  # nothing changed since the last look (every change bumps the version)
         batches = self.datasets.fragment_batches()
         signature = tuple((id(b.records), len(b.records), d.schema_class) for d, b in batches)
         if self._index is None or signature != self._indexed:
             self._index, self._indexed = IdentityIndex(batches), signature
+        self._version = self.datasets.version
         return self._index
 
     def identity(self, entity_id: str, namespace: str | None) -> Identity:
@@ -214,17 +225,38 @@ class ProfileBackend:
         """The records of ``schema_class`` that carry any of ``related`` (each once), from the index."""
         index = self.graph
         found: list[Fragment] = []
-        for position in index.positions(related):
-            segment, _ = index.locate(position)
+        for segment, at in index.located(index.positions(related)):
             if segment.dataset.schema_class == schema_class:
-                found.append(index.fragment(position))
+                found.append(fragment_of(segment.dataset, segment.batch, at, segment.batch.records[at]))
         return found
 
     def view(self, schema_name: str, identity: Identity, policy: MergePolicy, xid: str) -> ProfileView:
         related = self.related(identity, policy)
-        fragments = self.fragments_of(schema_name, related)
-        merged = merge_fragments(fragments, policy.attribute_merge, policy.order)
-        return ProfileView(xid, identity, merged, policy, related)
+        return ProfileView(xid, identity, self.merged(schema_name, related, policy), policy, related)
+
+    def merged(
+        self, schema_name: str, related: frozenset[Identity], policy: MergePolicy
+    ) -> MergedEntity | None:
+        """The merge of the ``schema_name`` records of ``related`` under ``policy``'s attribute rule.
+
+        Merges are kept until the data changes (a new identity index) and read shared: a merged
+        entity is read-only. The key holds everything the merge reads, so a changed policy (another
+        rule or dataset order) is merged afresh.
+        """
+        index = self.graph
+        if self._views_of is not index:
+            self._views.clear()
+            self._views_of = index
+        key = (schema_name, related, policy.attribute_merge, tuple(policy.order or ()))
+        if key in self._views:
+            return self._views[key]
+        merged = merge_fragments(
+            self.fragments_of(schema_name, related), policy.attribute_merge, policy.order
+        )
+        if len(self._views) >= VIEWS_KEPT:
+            self._views.clear()
+        self._views[key] = merged
+        return merged
 
     def delete(self, identity: Identity, policy: MergePolicy) -> int:
         """Remove the profile's fragments and its events; the number of records removed."""

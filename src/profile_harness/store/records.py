@@ -17,6 +17,7 @@ from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 import pyarrow as pa
 
 from profile_harness.store.identity import Identity
@@ -94,7 +95,11 @@ class PackedRecords(Sequence[dict[str, Any]]):
         data = self._block(r // BLOCK)
         ends = self._ends
         base = ends[r - r % BLOCK]
-        record: dict[str, Any] = json.loads(data[ends[r] - base : ends[r + 1] - base])
+        text = data[ends[r] - base : ends[r + 1] - base]
+        try:
+            record: dict[str, Any] = orjson.loads(text)
+        except orjson.JSONDecodeError:  # what orjson will not read (an integer beyond 64 bits) json will
+            record = json.loads(text)
         return record
 
     def raw_index(self, position: int) -> int:
