@@ -12,6 +12,7 @@ import asyncio
 import json
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +29,8 @@ def _pct(values: list[float], pct: float) -> float:
 
 async def _run(args: argparse.Namespace) -> dict[str, Any]:
     headers = json.loads(args.headers)
+    paths = Path(args.paths_file).read_text(encoding="utf-8").split() if args.mode == "rotate" else []
+    turn = 0
     latencies: list[float] = []
     state = {"last_id": args.first_id, "bytes": 0, "status_errors": 0, "other_errors": 0}
     limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
@@ -50,6 +53,10 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
                         )
                     elif args.mode == "export":
                         response = await client.get(f"{args.poll_prefix}{state['last_id']}")
+                    elif args.mode == "rotate":
+                        nonlocal turn
+                        turn += 1
+                        response = await client.get(paths[turn % len(paths)])
                     else:
                         response = await client.get(args.path)
                 except httpx.HTTPError:
@@ -88,7 +95,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--headers", required=True, help="JSON object of request headers")
-    parser.add_argument("--mode", choices=["get", "export"], default="get")
+    parser.add_argument("--mode", choices=["get", "export", "rotate"], default="get")
+    parser.add_argument(
+        "--paths-file", default="", help="rotate: a file of paths, one per line, taken in turn"
+    )
     parser.add_argument("--path", default="/")
     parser.add_argument("--create-path", default="")
     parser.add_argument("--create-body", default="")

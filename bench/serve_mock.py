@@ -12,7 +12,7 @@ import sys
 import uvicorn
 
 from profile_harness.app import create_app
-from profile_harness.demo import demo_document
+from profile_harness.demo import generated_document
 from profile_harness.fixtures import load_document
 from profile_harness.options import HarnessOptions
 from profile_harness.store import Store
@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     store = Store(seed=args.seed)
-    load_document(store, demo_document(args.generate, seed=args.seed), "generated data", trusted=True)
+    load_document(store, generated_document(args.generate, seed=args.seed), "generated data", trusted=True)
     app = create_app(store, options=HarnessOptions())
     print(f"mock ready to serve on {args.port}", file=sys.stderr, flush=True)
     uvicorn.run(

@@ -1,4 +1,5 @@
--- wrk script of the benchmark: one GET path (BENCH_MODE=get, wrk's own request), or export jobs
+-- wrk script of the benchmark: one GET path (BENCH_MODE=get, wrk's own request), GET paths taken in
+-- turn from a file (BENCH_MODE=rotate, BENCH_PATHS_FILE: one path per line), or export jobs
 -- (BENCH_MODE=export: create and poll alternate; a poll reads the job most recently created).
 -- done() prints one line "BENCH_JSON {...}" with the counts and latency percentiles in microseconds.
 
@@ -13,6 +14,17 @@ local function copy(headers)
   local out = {}
   for k, v in pairs(headers) do out[k] = v end
   return out
+end
+
+if mode == "rotate" then
+  local paths = {}
+  for line in io.lines(os.getenv("BENCH_PATHS_FILE")) do
+    if #line > 0 then paths[#paths + 1] = line end
+  end
+  request = function()
+    sent = sent + 1
+    return wrk.format("GET", paths[(sent % #paths) + 1], copy(wrk.headers), nil)
+  end
 end
 
 if mode == "export" then
