@@ -144,6 +144,8 @@ CALLS = [
     "&property=eventType%3Dweb.webpagedetails.pageViews&property=timestamp%3E2026-11-01",
     f"{ENTITIES}?schema.name={EVENT}&relatedSchema.name={PROFILE}&relatedEntityId=ecid1&relatedEntityIdNS=ecid"
     "&startTime=1761955200000&endTime=9999999999999",
+    f"{ENTITIES}?schema.name={EVENT}&relatedSchema.name={PROFILE}&relatedEntityId=ecid1&relatedEntityIdNS=ecid"
+    "&startTime=9223372036854775808",
     f"{ENTITIES}?schema.name={PROFILE}&entityId=crm1&entityIdNS=crmid&entityIdNS=email&unknown=1",
     f"{ENTITIES}/?schema.name={PROFILE}&entityId=crm1&entityIdNS=crmid",
     f"{ENTITIES}?schema.name={PROFILE}&entityId=p1%40example.com&entityIdNS=email",

@@ -142,3 +142,8 @@ def test_bundle__invalid_yaml_is_named(tmp_path):
     (tmp_path / "root.yaml").write_text("openapi: [unclosed")
     with pytest.raises(SpecError, match=r"root\.yaml: is not valid YAML"):
         bundle(tmp_path / "root.yaml")
+
+
+def test_bundle__integer_formats_get_their_bounds():
+    schema = platform_spec()["components"]["schemas"]["EntityTimeFilter"]["properties"]["startTime"]
+    assert (schema["minimum"], schema["maximum"]) == (0, 2**63 - 1)  # its own minimum is kept

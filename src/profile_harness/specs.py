@@ -196,10 +196,31 @@ def _merge_response(
     responses[key] = documented
 
 
+#: The range each integer format names; JSON Schema's format checkers leave it unchecked.
+_INTEGER_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
+def _bound_integers(node: Any) -> None:
+    """Give every ``integer`` schema with an ``int32``/``int64`` format the bounds of its format
+    (where it has none of its own), so a value the format cannot hold is refused, not accepted."""
+    if isinstance(node, dict):
+        fmt = node.get("format")
+        bounds = _INTEGER_RANGES.get(fmt) if node.get("type") == "integer" and isinstance(fmt, str) else None
+        if bounds is not None:
+            node.setdefault("minimum", bounds[0])
+            node.setdefault("maximum", bounds[1])
+        for value in node.values():
+            _bound_integers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _bound_integers(value)
+
+
 def bundle(root: Path) -> dict[str, Any]:
     """Bundle the description rooted at ``root`` into one self-contained document."""
     doc = _Bundler(root).bundle()
     _add_gateway_responses(doc)
+    _bound_integers(doc)
     return doc
 
 
