@@ -7,6 +7,7 @@ level warning, with the access log off; uvicorn picks uvloop and httptools when 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 import uvicorn
@@ -27,6 +28,8 @@ def main() -> None:
     store = Store(seed=args.seed)
     load_document(store, generated_document(args.generate, seed=args.seed), "generated data", trusted=True)
     app = create_app(store, options=HarnessOptions())
+    gc.collect()  # as serve does: the world is never walked by the cyclic collector again
+    gc.freeze()
     print(f"mock ready to serve on {args.port}", file=sys.stderr, flush=True)
     uvicorn.run(
         app,

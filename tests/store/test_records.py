@@ -89,3 +89,20 @@ def test_identity_rows__packed_and_plain_agree(removed: list[int]) -> None:
 def test_deepcopy__shares_the_immutable_records() -> None:
     packed = pack(_records(2))
     assert copy.deepcopy({"records": packed})["records"] is packed
+
+
+def test_decompressed_blocks_kept_are_bounded_and_reads_stay_right() -> None:
+    from profile_harness.store import records as module
+
+    plain = [{"identityMap": {"email": [{"id": f"p{i}@x"}]}, "n": i} for i in range(module.BLOCK * 5 + 3)]
+    packed = pack(plain)
+    order = list(range(len(plain)))[::-1] + list(range(0, len(plain), 7))
+    assert [packed[i] for i in order] == [plain[i] for i in order]
+    kept_before = module.BLOCKS_KEPT
+    try:
+        module.BLOCKS_KEPT = 2
+        small = pack(plain)
+        assert [small[i] for i in order] == [plain[i] for i in order]
+        assert len(small._cached) <= 2
+    finally:
+        module.BLOCKS_KEPT = kept_before

@@ -27,6 +27,8 @@ __all__ = ["IdentityRows", "PackedBuilder", "PackedRecords", "identity_key", "id
 #: Records per compressed block: small enough to read one record fast, large enough to compress well.
 BLOCK = 64
 _CODEC = pa.Codec("zstd", compression_level=1)
+#: Decompressed blocks kept per sequence (emptied when full): at most about 256 x 64 records.
+BLOCKS_KEPT = 256
 
 Int64s = npt.NDArray[np.int64]
 
@@ -53,8 +55,9 @@ class PackedRecords(Sequence[dict[str, Any]]):
     stream. ``order`` (position -> raw record), when set, is the sequence's order and leaves removed
     records out. Raw record ``r`` carries ``keys[starts[r]:starts[r + 1]]``, the
     :func:`identity_key` of its identities in ``identityMap`` order. A change (:meth:`without`) makes
-    a new sequence sharing the same blocks. The last block read stays decompressed, so reading in
-    raw order decompresses each block once.
+    a new sequence sharing the same blocks. The last :data:`BLOCKS_KEPT` blocks read stay decompressed (a
+    few MiB), so reading in raw order decompresses each block once and the profiles a test reads
+    again and again are not decompressed again.
     """
 
     __slots__ = ("_blocks", "_cached", "_ends", "_keys", "_order", "_starts")
@@ -70,7 +73,7 @@ class PackedRecords(Sequence[dict[str, Any]]):
         self._blocks, self._ends = blocks, ends
         self._keys, self._starts = keys, starts
         self._order = order
-        self._cached: tuple[int, bytes] = (-1, b"")
+        self._cached: dict[int, bytes] = {}  # decompressed blocks, by number
 
     @property
     def raw_count(self) -> int:
@@ -80,14 +83,16 @@ class PackedRecords(Sequence[dict[str, Any]]):
         return self.raw_count if self._order is None else len(self._order)
 
     def _block(self, number: int) -> bytes:
-        cached_number, data = self._cached
-        if cached_number != number:
+        data = self._cached.get(number)
+        if data is None:
             ends = self._ends
             first, last = number * BLOCK, min((number + 1) * BLOCK, len(ends) - 1)
             data = _CODEC.decompress(
                 self._blocks[number], decompressed_size=ends[last] - ends[first], asbytes=True
             )
-            self._cached = (number, data)
+            if len(self._cached) >= BLOCKS_KEPT:
+                self._cached.clear()
+            self._cached[number] = data
         return data
 
     def raw(self, r: int) -> dict[str, Any]:
