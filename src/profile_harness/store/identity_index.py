@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from profile_harness.store.bounded import Kept, keep
 from profile_harness.store.clock import xid_for
 from profile_harness.store.identity import Identity
 from profile_harness.store.records import PackedRecords, identity_key, identity_rows
@@ -31,8 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["IdentityIndex", "Segment", "connected_components"]
 
 Ints = npt.NDArray[np.int64]
-#: Answers kept per index (components, identity numbers, record positions): each cache is emptied
-#: when it holds this many. The index never changes, so a kept answer stays right.
+#: Answers kept per index (components, identity numbers, record positions): each cache drops its
+#: oldest when it holds this many. The index never changes, so a kept answer stays right.
 _KEPT = 1 << 16
 
 
@@ -107,9 +108,9 @@ class IdentityIndex:
         self._member_start = _starts(self.root, n)
         self._members = np.argsort(self.root, kind="stable")
         self._by_xid: dict[str, Identity] | None = None
-        self._components: dict[int, frozenset[Identity]] = {}
-        self._dense: dict[Identity, int] = {}
-        self._positions: dict[frozenset[Identity], list[int]] = {}
+        self._components: Kept[int, frozenset[Identity]] = Kept()
+        self._dense: Kept[Identity, int] = Kept()
+        self._positions: Kept[frozenset[Identity], list[int]] = Kept()
 
     # -- identities --------------------------------------------------------------------------
 
@@ -121,9 +122,7 @@ class IdentityIndex:
             key = identity_key(identity)
             at = int(self._keys.searchsorted(key))
             found = at if at < len(self._keys) and int(self._keys[at]) == key else -1
-            if len(self._dense) >= _KEPT:
-                self._dense.clear()
-            self._dense[identity] = found
+            keep(self._dense, identity, found, _KEPT)
         return None if found < 0 else found
 
     def __contains__(self, identity: object) -> bool:
@@ -156,9 +155,7 @@ class IdentityIndex:
         found = self._components.get(root)
         if found is None:
             found = frozenset(self.identity(int(d)) for d in self.members(dense))
-            if len(self._components) >= _KEPT:
-                self._components.clear()
-            self._components[root] = found
+            keep(self._components, root, found, _KEPT)
         return found
 
     def components(self) -> list[frozenset[Identity]]:
@@ -215,9 +212,7 @@ class IdentityIndex:
             kept = self._positions.get(identities)
             if kept is None:
                 kept = self._positions_of(identities)
-                if len(self._positions) >= _KEPT:
-                    self._positions.clear()
-                self._positions[identities] = kept
+                keep(self._positions, identities, kept, _KEPT)
             return list(kept)
         return self._positions_of(identities)
 

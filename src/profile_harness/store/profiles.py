@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from profile_harness.errors import BadRequest, NotFound, Unprocessable
+from profile_harness.store.bounded import Kept, keep
 from profile_harness.store.datasets import (
     EVENT_CLASS,
     PROFILE_CLASS,
@@ -155,7 +156,7 @@ def event_id(fragment: Fragment) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{fragment.dataset_id}/{fragment.batch_id}/{fragment.index}"))
 
 
-#: Merged profiles kept per tenant (emptied when full, and whenever the data changes).
+#: Merged profiles kept per tenant (the oldest dropped when full; all whenever the data changes).
 VIEWS_KEPT = 4096
 
 
@@ -168,7 +169,7 @@ class ProfileBackend:
         self._index: IdentityIndex | None = None
         self._indexed: tuple[tuple[int, int, str], ...] = ()
         self._version = -1
-        self._views: dict[tuple[str, frozenset[Identity], str, tuple[str, ...]], MergedEntity | None] = {}
+        self._views: Kept[tuple[str, frozenset[Identity], str, tuple[str, ...]], MergedEntity | None] = Kept()
         self._views_of: IdentityIndex | None = None
 
     # -- identity ----------------------------------------------------------------------------
@@ -253,10 +254,7 @@ class ProfileBackend:
         merged = merge_fragments(
             self.fragments_of(schema_name, related), policy.attribute_merge, policy.order
         )
-        if len(self._views) >= VIEWS_KEPT:
-            self._views.clear()
-        self._views[key] = merged
-        return merged
+        return keep(self._views, key, merged, VIEWS_KEPT)
 
     def delete(self, identity: Identity, policy: MergePolicy) -> int:
         """Remove the profile's fragments and its events; the number of records removed."""

@@ -20,6 +20,7 @@ import numpy.typing as npt
 import orjson
 import pyarrow as pa
 
+from profile_harness.store.bounded import Kept, keep
 from profile_harness.store.identity import Identity
 
 __all__ = ["IdentityRows", "PackedBuilder", "PackedRecords", "identity_key", "identity_rows", "pack"]
@@ -27,7 +28,7 @@ __all__ = ["IdentityRows", "PackedBuilder", "PackedRecords", "identity_key", "id
 #: Records per compressed block: small enough to read one record fast, large enough to compress well.
 BLOCK = 64
 _CODEC = pa.Codec("zstd", compression_level=1)
-#: Decompressed blocks kept per sequence (emptied when full): at most about 256 x 64 records.
+#: Decompressed blocks kept per sequence (the oldest dropped when full): about 256 x 64 records.
 BLOCKS_KEPT = 256
 
 Int64s = npt.NDArray[np.int64]
@@ -73,7 +74,7 @@ class PackedRecords(Sequence[dict[str, Any]]):
         self._blocks, self._ends = blocks, ends
         self._keys, self._starts = keys, starts
         self._order = order
-        self._cached: dict[int, bytes] = {}  # decompressed blocks, by number
+        self._cached: Kept[int, bytes] = Kept()  # decompressed blocks, by number
 
     @property
     def raw_count(self) -> int:
@@ -90,9 +91,7 @@ class PackedRecords(Sequence[dict[str, Any]]):
             data = _CODEC.decompress(
                 self._blocks[number], decompressed_size=ends[last] - ends[first], asbytes=True
             )
-            if len(self._cached) >= BLOCKS_KEPT:
-                self._cached.clear()
-            self._cached[number] = data
+            keep(self._cached, number, data, BLOCKS_KEPT)
         return data
 
     def raw(self, r: int) -> dict[str, Any]:
