@@ -101,7 +101,12 @@ def _parameter_plan(parameter: dict[str, Any]) -> ParameterPlan | None:
             return None
     elif kind not in _PLAIN_TYPES:
         return None
-    default = schema["default"] if "default" in schema else parameter.get("default", _MISSING)
+    # Connexion's parameter decorator reads the parameter's own default first, then its schema's.
+    default = parameter["default"] if "default" in parameter else schema.get("default", _MISSING)
+    try:
+        fast = _compile(schema)
+    except ValueError:  # a schema jsonschema_rs cannot compile: Connexion's validator reads it
+        return None
     return ParameterPlan(
         name=parameter["name"],
         location=location,
@@ -111,7 +116,7 @@ def _parameter_plan(parameter: dict[str, Any]) -> ParameterPlan | None:
         format=schema.get("format"),
         required=bool(parameter.get("required")),
         schema=schema,
-        fast=_compile(schema),
+        fast=fast,
         default=default,
     )
 
