@@ -142,3 +142,20 @@ def cpu_model() -> str:
 
 def cores() -> int:
     return os.cpu_count() or 1
+
+
+def serve(app: Any, port: int) -> None:
+    """Serve ``app`` on 127.0.0.1 with the benchmark's production settings (mock and baseline alike):
+    no reload, log level warning, no access log, uvloop and httptools when installed."""
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        reload=False,
+        loop="auto",
+        http="auto",
+    )

@@ -12,7 +12,7 @@ import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import uvicorn
+from bench_common import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -48,16 +48,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--routes", type=Path, required=True)
     args = parser.parse_args()
-    uvicorn.run(
-        build(args.routes),
-        host="127.0.0.1",
-        port=args.port,
-        log_level="warning",
-        access_log=False,
-        reload=False,
-        loop="auto",
-        http="auto",
-    )
+    serve(build(args.routes), args.port)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import argparse
 import gc
 import sys
 
-import uvicorn
+from bench_common import serve
 
 from profile_harness.app import create_app
 from profile_harness.demo import generated_document
@@ -31,16 +31,7 @@ def main() -> None:
     gc.collect()  # as serve does: the world is never walked by the cyclic collector again
     gc.freeze()
     print(f"mock ready to serve on {args.port}", file=sys.stderr, flush=True)
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=args.port,
-        log_level="warning",
-        access_log=False,
-        reload=False,
-        loop="auto",
-        http="auto",
-    )
+    serve(app, args.port)
 
 
 if __name__ == "__main__":

@@ -93,9 +93,7 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
             harness=harness,
             credentials=credentials,
             errors=errors,
-            faults=harness.store.faults,
             jsonifier=jsonifier,
-            validator_map={"response": RESPONSE_VALIDATORS},
             validate_responses=options.validate_responses,
         )
     app.add_middleware(

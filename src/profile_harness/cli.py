@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -275,33 +276,12 @@ def lint(paths: tuple[Path, ...]) -> None:
 )
 @click.option("--junit-xml", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def validate(
-    base_url: str,
-    token: str | None,
-    client_id: str | None,
-    client_secret: str | None,
-    scopes: str | None,
-    ims_url: str | None,
-    api_key: str | None,
-    org: str,
-    sandbox: str | None,
-    allow_writes: int,
-    production_ok: bool,
-    rate: float,
-    max_examples: int,
-    no_coverage: bool,
-    no_fuzz: bool,
-    operations: str | None,
-    spec_path: Path | None,
-    scenario_paths: tuple[Path, ...],
-    junit_xml: Path | None,
-    html_path: Path | None,
-) -> None:
+def validate(**options: Any) -> None:
     """Check a deployment against the contract: schemathesis, then the safe scenarios. Exit 1 on drift."""
-    arguments = dict(locals())
+    # The options are typed, one by one, where they are used: run_validate_command.
     from profile_harness.contract.cli_support import run_validate_command
 
-    run_validate_command(**arguments)
+    run_validate_command(**options)
 
 
 @main.command()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 import jsonschema_rs
 from connexion import utils
@@ -34,27 +33,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from profile_harness import json_codec
 from profile_harness.context import Harness
 from profile_harness.error_handlers import ErrorResponder
+from profile_harness.errors import ApiError
 from profile_harness.gateway import PLATFORM_PREFIX, Credentials, request_headers
+from profile_harness.limits import check_url
 from profile_harness.request_plans import OperationPlan, Router
-from profile_harness.store.faults import FaultBook
+from profile_harness.validation import RESPONSE_VALIDATORS
 
 __all__ = ["FastLane"]
 
 _SLOW_CHECK = object()  # no compiled validator for this body: Connexion's own judges it
-
-
-def _url_is_utf8(scope: Scope) -> bool:
-    """BodyLimitMiddleware refuses URLs that are not UTF-8 once decoded; such calls go down to it."""
-    raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-    query: bytes = scope.get("query_string", b"")
-    if raw_path.isascii() and query.isascii() and b"%" not in raw_path and b"%" not in query:
-        return True  # nothing to decode
-    try:
-        unquote_to_bytes(scope.get("raw_path") or scope["path"].encode()).decode("utf-8")
-        unquote_to_bytes(scope.get("query_string", b"").replace(b"+", b" ")).decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 class _ResponseCheck:
@@ -138,9 +125,7 @@ class FastLane:
         harness: Harness,
         credentials: Credentials,
         errors: ErrorResponder,
-        faults: FaultBook,
         jsonifier: Jsonifier,
-        validator_map: dict[str, Any],
         validate_responses: bool,
     ) -> None:
         self.app = app
@@ -150,9 +135,9 @@ class FastLane:
         self.journal = harness.journal
         self.credentials = credentials
         self.errors = errors
-        self.faults = faults
+        self.faults = harness.store.faults
         self.builder = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=jsonifier)
-        self.validator_map = validator_map
+        self.validator_map = {"response": RESPONSE_VALIDATORS}
         self.validate_responses = validate_responses
         self._checks: dict[str, _ResponseCheck] = {}
         #: Calls this lane served itself (the rest went down to Connexion).
@@ -169,7 +154,7 @@ class FastLane:
             return None  # the gateway layer drops the slash
         if self._router is None:
             self._router = self._make_router()
-        found = self._router.match(scope["method"], scope["path"])
+        found = self._router.match(scope["method"], path)
         if found is None:
             return None
         plan, path_values = found
@@ -178,17 +163,19 @@ class FastLane:
             return None  # the gateway layer answers in its own error body
         if headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in headers:
             return None  # a body on a bodiless operation: the body limit middleware judges it
-        if not _url_is_utf8(scope):
-            return None
+        try:
+            check_url(scope)
+        except ApiError:
+            return None  # the body limit layer refuses it
         kwargs = plan.arguments_for(path_values, scope.get("query_string", b""), headers)
         return None if kwargs is None else (plan, kwargs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()  # as the journal layer times a call: planning included
         planned = self._plan(scope)
         if planned is None:
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
         plan, kwargs = planned
         self.served += 1
         scope["profile_harness"] = self.harness

@@ -31,6 +31,7 @@ __all__ = [
     "UnreadableRequest",
     "check_json",
     "check_tree",
+    "check_url",
 ]
 
 #: Largest body of a Platform (or IMS) call; the gateway answers 413 above it.
@@ -146,9 +147,14 @@ def _check_utf8(encoded: bytes, what: str, error: type[ApiError] = UnreadableReq
         ) from None
 
 
-def _check_url(scope: Scope) -> None:
-    _check_utf8(scope.get("raw_path") or scope["path"].encode(), "path")
-    _check_utf8(scope.get("query_string", b"").replace(b"+", b" "), "query string")
+def check_url(scope: Scope) -> None:
+    """Raise UnreadableRequest unless the path and query are UTF-8 once percent-decoded."""
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+    query: bytes = scope.get("query_string", b"")
+    if raw_path.isascii() and query.isascii() and b"%" not in raw_path and b"%" not in query:
+        return  # nothing to decode
+    _check_utf8(raw_path, "path")
+    _check_utf8(query.replace(b"+", b" "), "query string")
 
 
 class BodyLimitMiddleware:
@@ -179,7 +185,7 @@ class BodyLimitMiddleware:
         headers = request_headers(scope)
         limit = ADMIN_BODY_LIMIT if scope["path"].startswith(_ADMIN_PREFIX) else BODY_LIMIT
         try:
-            _check_url(scope)
+            check_url(scope)
             declared = _content_length(headers)
             if declared is not None and declared > limit:
                 raise PayloadTooLarge(f"the request body has {declared} bytes; the limit is {_size(limit)}")

@@ -49,7 +49,6 @@ class ParameterPlan:
     item_type: str | None
     format: str | None
     required: bool
-    schema: dict[str, Any]
     fast: Any
     default: Any = _MISSING
 
@@ -115,7 +114,6 @@ def _parameter_plan(parameter: dict[str, Any]) -> ParameterPlan | None:
         item_type=item_type,
         format=schema.get("format"),
         required=bool(parameter.get("required")),
-        schema=schema,
         fast=fast,
         default=default,
     )
@@ -226,24 +224,28 @@ class OperationPlan:
 
 
 class Router:
-    """Finds the plan of a (method, path), the way Starlette's router would pick the operation."""
+    """Finds the plan of a (method, path), the way Starlette's router would pick the operation.
+
+    A path another operation's template (of the same method) also matches is left to Starlette,
+    except a literal path of a plan, which Connexion's route order puts before any template.
+    """
 
     def __init__(self, plans: list[OperationPlan], all_templates: list[tuple[str, str]]) -> None:
+        planned = {(plan.method, plan.template) for plan in plans}
+        self._unplanned: dict[str, list[re.Pattern[str]]] = {}
+        for method, template in all_templates:
+            if (method, template) not in planned:
+                self._unplanned.setdefault(method, []).append(_pattern(template))
         self._literal: dict[tuple[str, str], OperationPlan] = {}
         self._templated: dict[str, list[tuple[re.Pattern[str], OperationPlan]]] = {}
-        patterns = [(method, _pattern(template)) for method, template in all_templates]
         for plan in plans:
-            if "{" not in plan.template:
-                others = [
-                    pattern
-                    for method, pattern in patterns
-                    if method == plan.method and pattern.pattern != re.escape(plan.template)
-                ]
-                if not any(pattern.fullmatch(plan.template) for pattern in others):
-                    self._literal[(plan.method, plan.template)] = plan
-                continue
-            self._templated.setdefault(plan.method, []).append((_pattern(plan.template), plan))
-        self._all = patterns
+            if "{" in plan.template:
+                self._templated.setdefault(plan.method, []).append((_pattern(plan.template), plan))
+            elif not self._others_match(plan.method, plan.template):
+                self._literal[(plan.method, plan.template)] = plan
+
+    def _others_match(self, method: str, path: str) -> bool:
+        return any(pattern.fullmatch(path) for pattern in self._unplanned.get(method, ()))
 
     def match(self, method: str, path: str) -> tuple[OperationPlan, tuple[str, ...]] | None:
         plan = self._literal.get((method, path))
@@ -254,10 +256,7 @@ class Router:
             for pattern, plan in self._templated.get(method, ())
             if (m := pattern.fullmatch(path))
         ]
-        if len(found) != 1:
-            return None
-        # Another operation (of any method) whose template also matches: let Starlette decide.
-        if sum(1 for method_, pattern in self._all if method_ == method and pattern.fullmatch(path)) != 1:
+        if len(found) != 1 or self._others_match(method, path):
             return None
         return found[0]
 

@@ -186,12 +186,12 @@ class IdentityIndex:
 
     def located(self, positions: list[int]) -> Iterator[tuple[Segment, int]]:
         """:meth:`locate` of each of ``positions`` (ascending), searching only where a batch ends."""
-        end = -1
-        segment = self.segments[0] if self.segments else None
+        segment: Segment | None = None
+        end = -1  # where the current segment's records end
         for position in positions:
-            if position >= end or segment is None or position < segment.base:
-                segment, _ = self.locate(position)
+            if segment is None or position >= end:
                 number = bisect_right(self._bases, position)
+                segment = self.segments[number - 1]
                 end = self._bases[number] if number < len(self._bases) else self.size
             yield segment, position - segment.base
 
