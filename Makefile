@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test lint check install clean bench contract-deep
+.PHONY: serve test lint check install clean bench contract-deep compat
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,compat]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,6 +25,11 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/profile-harness lint
 	$(BIN)/python -m pytest
+
+# Only the compatibility tests (make test runs them too): aepp 0.6.0's Profile class over HTTP, and
+# every request example of Adobe's doc pages replayed verbatim (tests/compat/README.md).
+compat: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider tests/compat
 
 # The schemathesis contract suite with many more examples per operation (make test runs 25).
 contract-deep: $(STAMP)

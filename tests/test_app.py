@@ -72,11 +72,11 @@ def test_app__two_apps_are_independent(headers):  # type: ignore[no-untyped-def]
         )
         assert (
             first.get("/data/core/ups/config/mergePolicies", headers=headers).json()["_page"]["totalCount"]
-            == 1
+            == 2  # Platform's default and the new one
         )
         assert (
             second.get("/data/core/ups/config/mergePolicies", headers=headers).json()["_page"]["totalCount"]
-            == 0
+            == 1  # Platform's default only
         )
 
 

@@ -50,3 +50,104 @@ def test_generate_records__events_ordered_by_time() -> None:
     _, _, events = generate_records(400, seed=9)
     stamps = [event["timestamp"] for event in events]
     assert stamps == sorted(stamps)
+
+
+# Adobe's create examples (DOC-CA-OLD, DOC-CA) with their placeholders filled in; the current API's
+# cut-short expression is completed from its own response (spec/DECISIONS.md).
+LEGACY_CREATES = [
+    {
+        "name": "birthdayCurrentMonth",
+        "path": "_{TENANT_ID}",
+        "description": "Computed attribute to capture if the customer birthday is in the current month.",
+        "expression": {
+            "type": "PQL",
+            "format": "pql/text",
+            "value": "person.birthDate.getMonth() = currentMonth()",
+        },
+        "schema": {"name": "_xdm.context.profile"},
+    },
+    {
+        "name": "averageSpend",
+        "path": "_{TENANT_ID}.purchaseSummary",
+        "description": (
+            "Computed attribute to capture the average dollar amount that a customer spends on each purchase."
+        ),
+        "expression": {
+            "type": "PQL",
+            "format": "pql/text",
+            "value": "_{TENANT_ID}.purchaseSummary.totalSpend/_{TENANT_ID}.purchaseSummary.countPurchases",
+        },
+        "schema": {"name": "_xdm.context.profile"},
+    },
+]
+CURRENT_CREATE = {
+    "name": "testing",
+    "displayName": "Sample Display Name",
+    "description": "Sample Description",
+    "expression": {
+        "type": "PQL",
+        "format": "pql/text",
+        "value": "xEvent[(commerce.checkouts.value > 0.0 or commerce.purchases.value > 1.0 or "
+        "commerce.order.priceTotal >= 10.0) and (timestamp occurs <= 7 days before now)]"
+        ".sum(commerce.order.priceTotal)",
+    },
+    "keepCurrent": False,
+    "duration": {"count": 4, "unit": "DAYS"},
+    "status": "DRAFT",
+}
+
+
+def test_demo_world__holds_what_the_computed_attribute_examples_need() -> None:
+    from starlette.testclient import TestClient
+
+    from profile_harness.app import create_app
+    from profile_harness.demo import DEMO_ORG, demo_world
+    from profile_harness.fixtures import load_document
+    from profile_harness.store import Store
+    from profile_harness.store.computed_attributes import tenant_namespace
+
+    store = Store()
+    load_document(store, demo_world())
+    headers = {
+        "Authorization": "Bearer t",
+        "x-api-key": "k",
+        "x-gw-ims-org-id": DEMO_ORG,
+        "x-sandbox-name": "prod",
+    }
+    tenant_id = tenant_namespace(DEMO_ORG)
+    with TestClient(create_app(store)) as client:
+        for example in LEGACY_CREATES:
+            body = json.loads(json.dumps(example).replace("{TENANT_ID}", tenant_id))
+            response = client.post("/data/core/ups/config/computedAttributes", json=body, headers=headers)
+            assert response.status_code == 200, (example["name"], response.text)
+        listed = client.get("/data/core/ups/config/computedAttributes", headers=headers).json()
+        assert [a["returnSchema"] for a in listed["children"]] == [
+            {"meta:xdmType": "boolean"},
+            {"meta:xdmType": "number"},
+        ]
+        created = client.post("/data/core/ca/attributes", json=CURRENT_CREATE, headers=headers)
+        assert created.status_code == 200, created.text
+
+
+def test_demo_world__the_demo_people_with_birth_dates_and_purchase_summaries() -> None:
+    from profile_harness.demo import demo_world
+    from profile_harness.store.computed_attributes import tenant_namespace
+
+    world = demo_world()
+    plain = demo_document(20)
+    crm, plain_crm = (w["tenants"][0]["datasets"][0]["batches"][0]["records"] for w in (world, plain))
+    assert len(crm) == len(plain_crm) == 20
+    jane = crm[0]
+    assert jane["person"]["birthDate"] == "1988-06-14"
+    summary = jane[f"_{tenant_namespace(world['tenants'][0]['org'])}"]
+    assert summary["birthdayCurrentMonth"] is True  # June, the month of the demo's clock
+    assert summary["purchaseSummary"]["countPurchases"] >= 1
+    assert summary["purchaseSummary"]["averageSpend"] == pytest.approx(
+        summary["purchaseSummary"]["totalSpend"] / summary["purchaseSummary"]["countPurchases"], abs=0.01
+    )
+    # Everything else is the generated demo world, unchanged.
+    for record, original in zip(crm, plain_crm, strict=True):
+        trimmed = {k: v for k, v in record.items() if not k.startswith("_")}
+        trimmed["person"] = {k: v for k, v in record["person"].items() if k != "birthDate"}
+        assert trimmed == original
+    assert world["tenants"][0]["datasets"][1:] == plain["tenants"][0]["datasets"][1:]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from starlette.testclient import TestClient
 
 from profile_harness.app import create_app
-from profile_harness.demo import DEMO_ORG, demo_document
+from profile_harness.demo import DEMO_ORG, demo_document, person
 from profile_harness.fixtures import load_document
 from profile_harness.store import Store
 
@@ -88,23 +88,23 @@ def test_demo__computed_attribute_matches_a_hand_computation():
 
 
 def test_demo__preview_report_changes_after_a_delete():
+    def delete(email: str) -> None:
+        params = {"schema.name": "_xdm.context.profile", "entityId": email, "entityIdNS": "email"}
+        assert (
+            client.delete("/data/core/ups/access/entities", headers=HEADERS, params=params).status_code == 202
+        )
+
     with _demo_client() as client:
         before = client.get("/data/core/ups/previewsamplestatus", headers=HEADERS).json()
         assert before["totalRows"] == "20"
-        response = client.delete(
-            "/data/core/ups/access/entities",
-            headers=HEADERS,
-            params={
-                "schema.name": "_xdm.context.profile",
-                "entityId": "jane.doe@example.com",
-                "entityIdNS": "email",
-            },
-        )
-        assert response.status_code == 202
-        client.post("/__admin/clock", json={"advance": "1s"})
-        client.get("/data/core/ups/previewsamplestatus", headers=HEADERS)  # starts the new sample
+        delete("jane.doe@example.com")
+        client.post("/__admin/clock", json={"advance": "15m"})
+        # checked 15 minutes after the delete: 20 -> 19 is 5%, not more, so no new sample (DOC-PSS)
+        assert client.get("/data/core/ups/previewsamplestatus", headers=HEADERS).json()["totalRows"] == "20"
+        delete(person(1)["email"])
+        client.post("/__admin/clock", json={"advance": "15m"})
         after = client.get("/data/core/ups/previewsamplestatus", headers=HEADERS).json()
-        assert after["totalRows"] == "19"
+        assert after["totalRows"] == "18"
         report = client.get("/data/core/ups/previewsamplestatus/report/dataset", headers=HEADERS).json()
     crm = next(row for row in report["data"] if row["name"] == "CRM profiles")
-    assert crm["fullIDsCount"] == 19
+    assert crm["fullIDsCount"] == 18

@@ -140,6 +140,10 @@ CALLS = [
     f"{ENTITIES}?schema.name={EVENT}&relatedSchema.name={PROFILE}&relatedEntityId=ecid1&relatedEntityIdNS=ecid&limit=abc",
     f"{ENTITIES}?schema.name={EVENT}&relatedSchema.name={PROFILE}&relatedEntityId=ecid1&relatedEntityIdNS=ecid&limit=%202",
     f"{ENTITIES}?schema.name={EVENT}&relatedSchema.name={PROFILE}&relatedEntityId=ecid1&relatedEntityIdNS=ecid&orderby=-timestamp",
+    f"{ENTITIES}?schema.name={EVENT}&relatedSchema.name={PROFILE}&relatedEntityId=ecid1&relatedEntityIdNS=ecid&orderby=+timestamp",
+    f"{ENTITIES}?schema.name={EVENT}&relatedEntityId=ecid1&relatedEntityIdNS=ecid",
+    f"{ENTITIES}?schema.name={PROFILE}&entityId=crm1&entityIdNS=crmid&property=loyalty.points%3E1",
+    f"{ENTITIES}?schema.name={PROFILE}&entityId=crm1&entityIdNS=crmid&fields=identityMap.email.id",
     f"{ENTITIES}?schema.name={EVENT}&relatedSchema.name={PROFILE}&relatedEntityId=ecid1&relatedEntityIdNS=ecid"
     "&property=eventType%3Dweb.webpagedetails.pageViews&property=timestamp%3E2026-11-01",
     f"{ENTITIES}?schema.name={EVENT}&relatedSchema.name={PROFILE}&relatedEntityId=ecid1&relatedEntityIdNS=ecid"

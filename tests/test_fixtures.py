@@ -11,6 +11,7 @@ import yaml
 from profile_harness.demo import demo_document
 from profile_harness.fixtures import FixtureError, dump_state, load_document, load_files
 from profile_harness.store import Store
+from profile_harness.store.merge_policies import PLATFORM_DEFAULT_ID
 from tests.conftest import ORG, SANDBOX, policy, profile_dataset, tenant_doc
 
 GOOD = tenant_doc(
@@ -26,6 +27,32 @@ def test_load__dump_loads_back_unchanged():
     again = Store()
     load_document(again, copy.deepcopy(dumped))
     assert dump_state(again) == dumped
+
+
+def test_load__system_jobs_flavour_is_the_tenants_and_dumps_back():
+    store = Store()
+    doc = copy.deepcopy(GOOD)
+    doc["tenants"][0]["systemJobsFlavor"] = "aws"
+    load_document(store, doc)
+    assert store.tenant(ORG, SANDBOX).system_jobs.flavor == "aws"
+    dumped = dump_state(store)
+    assert dumped["tenants"][0]["systemJobsFlavor"] == "aws"
+    again = Store()
+    load_document(again, copy.deepcopy(dumped))
+    assert dump_state(again) == dumped
+    # a later document that does not say keeps the tenant's flavour; one that says changes it
+    load_document(store, tenant_doc(mergePolicies=[]))
+    assert store.tenant(ORG, SANDBOX).system_jobs.flavor == "aws"
+    load_document(store, tenant_doc(systemJobsFlavor="azure"))
+    assert store.tenant(ORG, SANDBOX).system_jobs.flavor == "azure"
+    # without a server default, a tenant that never said dumps no flavour
+    assert "systemJobsFlavor" not in dump_state(_loaded(GOOD))["tenants"][0]
+
+
+def _loaded(document: dict[str, object]) -> Store:
+    store = Store()
+    load_document(store, copy.deepcopy(document))
+    return store
 
 
 def test_load__schema_error_names_the_place():
@@ -124,3 +151,25 @@ def test_demo_document__stitching_matters():
     assert stitched.merged is not None and len(stitched.merged.sources) == 2
     assert stitched.merged.entity["homeAddress"]["city"] == "Lyon"
     assert len(list(tenant.datasets.fragments("_xdm.context.experienceevent"))) > 40
+
+
+def test_load__merge_policies_key_decides_platforms_default():
+    store = Store()
+    datasets_only = tenant_doc(datasets=GOOD["tenants"][0]["datasets"])
+    load_document(store, datasets_only)
+    assert [p.id for p in store.tenant(ORG, SANDBOX).merge_policies.all()] == [PLATFORM_DEFAULT_ID]
+    load_document(store, tenant_doc(mergePolicies=[policy("p1", "pdg", "timestampOrdered", default=True)]))
+    assert [p.id for p in store.tenant(ORG, SANDBOX).merge_policies.all()] == ["p1"]  # listed: exactly these
+    empty = Store()
+    load_document(empty, tenant_doc(mergePolicies=[]))
+    assert empty.tenant(ORG, SANDBOX).merge_policies.all() == []
+    dumped = dump_state(empty)
+    again = Store()
+    load_document(again, copy.deepcopy(dumped))
+    assert dump_state(again) == dumped  # an empty list loads back as no policies
+    fresh = Store()
+    fresh.tenant(ORG, SANDBOX)  # first touched by a request: Platform's default
+    dumped = dump_state(fresh)
+    again = Store()
+    load_document(again, copy.deepcopy(dumped))
+    assert dump_state(again) == dumped

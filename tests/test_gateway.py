@@ -8,6 +8,7 @@ from starlette.testclient import TestClient
 from profile_harness.app import create_app
 from profile_harness.gateway import Credentials, check_credentials
 from profile_harness.options import HarnessOptions
+from profile_harness.store.merge_policies import sandbox_info
 from tests.conftest import HEADERS
 
 PATH = "/data/core/ups/config/mergePolicies"
@@ -97,3 +98,35 @@ def test_gateway__remembered_credentials_never_let_others_through():
         path = "/data/core/ups/config/mergePolicies"
         assert client.get(path, headers=HEADERS).status_code == 200
         assert client.get(path, headers={**HEADERS, "Authorization": "Bearer other"}).status_code == 401
+
+
+SYSTEM_JOBS = "/data/core/ups/system/jobs"
+
+
+def _by_sandbox_id(sandbox: str) -> dict[str, str]:
+    return {**_without("x-sandbox-name"), "x-sandbox-id": sandbox_info(sandbox)["sandboxId"]}
+
+
+def test_gateway__system_jobs_take_the_sandbox_by_id(client, headers):  # type: ignore[no-untyped-def]
+    """DOC-SJ's AWS tab sends x-sandbox-id instead of x-sandbox-name: the call acts in that sandbox."""
+    dev = {**headers, "x-sandbox-name": "dev-1"}
+    created = client.post(SYSTEM_JOBS, headers=dev, json={"dataSetId": "5c802d3cd83fc114b741c4b5"})
+    assert created.status_code in (200, 400)  # the dataset may be unknown; the sandbox now exists
+    by_name = client.get(SYSTEM_JOBS, headers=dev)
+    by_id = client.get(SYSTEM_JOBS, headers=_by_sandbox_id("dev-1"))
+    assert by_id.status_code == 200, by_id.text
+    assert by_id.json() == by_name.json()
+    assert client.get(SYSTEM_JOBS, headers=_by_sandbox_id("prod")).status_code == 200
+
+
+def test_gateway__unknown_sandbox_id_is_refused(client):  # type: ignore[no-untyped-def]
+    response = client.get(SYSTEM_JOBS, headers={**_without("x-sandbox-name"), "x-sandbox-id": "no-such-id"})
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "400003"
+    assert "x-sandbox-id" in response.json()["message"]
+
+
+def test_gateway__sandbox_id_names_no_sandbox_outside_system_jobs(client):  # type: ignore[no-untyped-def]
+    response = client.get(PATH, headers=_by_sandbox_id("prod"))
+    assert response.status_code == 400
+    assert "x-sandbox-name" in response.json()["message"]

@@ -73,7 +73,12 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
     app.add_error_handler(405, errors.unrouted)
     app.add_error_handler(ProblemException, errors.problem)
     app.add_error_handler(Exception, errors.unexpected)
-    app.add_middleware(MediaTypeMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, index=index)
+    app.add_middleware(
+        MediaTypeMiddleware,
+        position=MiddlewarePosition.BEFORE_SECURITY,
+        index=index,
+        lenient=options.lenient_media_types,
+    )
     app.add_middleware(
         FaultMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, faults=harness.store.faults
     )

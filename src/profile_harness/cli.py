@@ -46,12 +46,13 @@ def main() -> None:
     type=click.Choice(["azure", "aws"]),
     default="azure",
     show_default=True,
-    help="Answer the system-jobs API as Azure- or AWS-hosted Platform does.",
+    help="Answer the system-jobs API as Azure- or AWS-hosted Platform does, for tenants whose fixture "
+    "sets no systemJobsFlavor.",
 )
 @click.option(
-    "--strict-media-types",
+    "--lenient-media-types",
     is_flag=True,
-    help="Edge services take only their vendor media types (415 for application/json), as DOC-TS says.",
+    help="Edge services also take application/json (by default 415, as DOC-EP and DOC-TS say).",
 )
 @click.option("--log-level", default="info", show_default=True)
 def serve(
@@ -64,14 +65,14 @@ def serve(
     require_token: str | None,
     job_timing: tuple[str, ...],
     system_jobs_flavor: str,
-    strict_media_types: bool,
+    lenient_media_types: bool,
     log_level: str,
 ) -> None:
     """Run the mock Profile API server."""
     import uvicorn
 
     from profile_harness.app import create_app
-    from profile_harness.demo import demo_document, generated_document
+    from profile_harness.demo import demo_world, generated_document
     from profile_harness.errors import ApiError
     from profile_harness.fixtures import FixtureError, load_document, load_files
     from profile_harness.options import HarnessOptions
@@ -95,14 +96,14 @@ def serve(
             world = generated_document(generate, seed=seed if seed is not None else 7)
             load_document(store, world, "generated data", trusted=True)
         elif demo:
-            load_document(store, demo_document(20, seed=seed if seed is not None else 7), "demo data")
+            load_document(store, demo_world(seed=seed if seed is not None else 7), "demo data")
         load_files(store, fixture_files)
     except FixtureError as exc:
         raise click.ClickException(str(exc)) from None
     options = HarnessOptions(
         require_token=require_token,
         system_jobs_flavor=system_jobs_flavor,
-        strict_media_types=strict_media_types,
+        lenient_media_types=lenient_media_types,
     )
     app = create_app(store, options=options)
     # The world and the app live as long as the server: the cyclic collector need not walk them

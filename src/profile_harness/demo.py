@@ -32,6 +32,7 @@ __all__ = [
     "LOYALTY_DATASET",
     "PRECEDENCE_POLICY",
     "demo_document",
+    "demo_world",
     "generate_records",
     "generated_document",
     "person",
@@ -253,6 +254,61 @@ def demo_document(
     """A fixture document with ``people`` people (person 0 is always jane.doe@example.com)."""
     crm, loyalty, events = generate_records(people, seed=seed)
     return _document(org, sandbox, list(crm), list(loyalty), list(events))
+
+
+def demo_world(*, seed: int = 7, org: str = DEMO_ORG, sandbox: str = DEMO_SANDBOX) -> dict[str, Any]:
+    """What ``serve --demo`` loads: :func:`demo_document`'s twenty people, their CRM records also holding
+    what Adobe's legacy computed-attribute examples read and fill (DOC-CA-OLD).
+
+    Each CRM record gains ``person.birthDate`` and, under the tenant's namespace (``_<tenant>``),
+    ``birthdayCurrentMonth`` (born in the month of the demo's clock) and ``purchaseSummary`` with
+    ``totalSpend``, ``countPurchases`` and ``averageSpend`` over the person's purchases. The harness
+    knows a class's fields from its records, so these make the examples' fields exist.
+    """
+    # Imported here: the store package imports this module's neighbours, not the other way round.
+    from profile_harness.store.computed_attributes import tenant_namespace
+
+    document = demo_document(20, seed=seed, org=org, sandbox=sandbox)
+    datasets = document["tenants"][0]["datasets"]
+    crm = datasets[0]["batches"][0]["records"]
+    spend = _purchases_by_email(datasets[2]["batches"][0]["records"])
+    namespace = f"_{tenant_namespace(org)}"
+    for i, record in enumerate(crm):
+        born = _birth_date(i)
+        record["person"]["birthDate"] = born
+        total, count = spend.get(record["personalEmail"]["address"], (0.0, 0))
+        record[namespace] = {
+            "birthdayCurrentMonth": int(born[5:7]) == ANCHOR.month,
+            "purchaseSummary": {
+                "totalSpend": round(total, 2),
+                "countPurchases": count,
+                "averageSpend": round(total / count, 2) if count else 0.0,
+            },
+        }
+    return document
+
+
+def _birth_date(i: int) -> str:
+    """Person ``i``'s birth date (Jane's is in June, the month of ANCHOR)."""
+    if i == 0:
+        return "1988-06-14"
+    return f"{1950 + (i * 7) % 50}-{(i * 5) % 12 + 1:02d}-{(i * 11) % 28 + 1:02d}"
+
+
+def _purchases_by_email(events: list[dict[str, Any]]) -> dict[str, tuple[float, int]]:
+    """``{email: (total, count)}`` of purchases, through the ECIDs each email logged in with."""
+    ecid_email = {
+        event["identityMap"]["ecid"][0]["id"]: event["identityMap"]["email"][0]["id"]
+        for event in events
+        if "email" in event["identityMap"]
+    }
+    spend: dict[str, tuple[float, int]] = {}
+    for event in events:
+        email = ecid_email.get(event["identityMap"]["ecid"][0]["id"])
+        if email is not None and event["eventType"] == "commerce.purchases":
+            total, count = spend.get(email, (0.0, 0))
+            spend[email] = (total + event["commerce"]["order"]["priceTotal"], count + 1)
+    return spend
 
 
 def _document(org: str, sandbox: str, crm: Any, loyalty: Any, events: Any) -> dict[str, Any]:

@@ -51,6 +51,8 @@ def _apply_tenant(store: Store, doc: dict[str, Any], where: str, *, copy_records
     tenant = (
         _clone(existing) if existing else Tenant(doc["org"], doc["sandbox"], store.clock, store.ids, store)
     )
+    if "systemJobsFlavor" in doc:  # left out: the tenant keeps its own, or the server's default
+        tenant.system_jobs.flavor = doc["systemJobsFlavor"]
     for i, raw in enumerate(doc.get("datasets", [])):
         here = f"{where}.datasets[{i}]"
         if tenant.datasets.find(raw["id"]) is not None:
@@ -81,6 +83,8 @@ def _apply_tenant(store: Store, doc: dict[str, Any], where: str, *, copy_records
                 )
             )
         tenant.datasets.add(dataset)
+    if "mergePolicies" in doc:  # listed: exactly these, in place of Platform's untouched default
+        tenant.merge_policies.clear_pristine()
     policies = doc.get("mergePolicies", [])
     if len(tenant.merge_policies.all()) + len(policies) > MAX_POLICIES:
         raise FixtureError(f"{where}.mergePolicies: more than {MAX_POLICIES} merge policies in one sandbox")
@@ -163,7 +167,7 @@ def load_files(store: Store, paths: Iterable[Path]) -> None:
         load_document(store, read_fixture_file(path), str(path))
 
 
-def _dump_tenant(tenant: Tenant) -> dict[str, Any]:
+def _dump_tenant(tenant: Tenant, system_jobs_flavor: str | None = None) -> dict[str, Any]:
     datasets = []
     for dataset in tenant.datasets:
         item: dict[str, Any] = {"id": dataset.id, "name": dataset.name, "class": dataset.schema_class}
@@ -204,14 +208,29 @@ def _dump_tenant(tenant: Tenant) -> dict[str, Any]:
             }
         )
         policies.append(item)
-    return {"org": tenant.org, "sandbox": tenant.sandbox, "datasets": datasets, "mergePolicies": policies}
+    dumped: dict[str, Any] = {"org": tenant.org, "sandbox": tenant.sandbox}
+    flavor = tenant.system_jobs.flavor or system_jobs_flavor
+    if flavor is not None:
+        dumped["systemJobsFlavor"] = flavor
+    return dumped | {"datasets": datasets, "mergePolicies": policies}
 
 
-def dump_state(store: Store, org: str | None = None, sandbox: str | None = None) -> dict[str, Any]:
-    """The store (or one org / sandbox of it) as a fixture document."""
+def dump_state(
+    store: Store,
+    org: str | None = None,
+    sandbox: str | None = None,
+    *,
+    system_jobs_flavor: str | None = None,
+) -> dict[str, Any]:
+    """The store (or one org / sandbox of it) as a fixture document.
+
+    ``system_jobs_flavor`` is the server's default flavour: given, every tenant's dump names the
+    flavour in force for it, so the dump loads back alike on a server with another default.
+    """
     tenants = [
         t
         for t in store.tenants()
         if (org is None or t.org == org) and (sandbox is None or t.sandbox == sandbox)
     ]
-    return {"tenants": [_dump_tenant(t) for t in sorted(tenants, key=lambda t: (t.org, t.sandbox))]}
+    ordered = sorted(tenants, key=lambda t: (t.org, t.sandbox))
+    return {"tenants": [_dump_tenant(t, system_jobs_flavor) for t in ordered]}

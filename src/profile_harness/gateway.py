@@ -29,6 +29,8 @@ __all__ = [
 PLATFORM_PREFIX = "/data/"
 #: Where a trailing slash is ignored; Swagger UI (/ui/) needs its own slash.
 _TOLERANT_PREFIXES = ("/data/", "/ims/", "/__admin/")
+#: Where AWS-hosted Platform names the sandbox by ``x-sandbox-id`` instead of ``x-sandbox-name`` (DOC-SJ).
+SANDBOX_ID_PREFIX = "/data/core/ups/system/jobs"
 _BEARER = re.compile(r"^bearer\s+(\S+)$", re.IGNORECASE)
 _API_KEY = re.compile(r"^[A-Za-z0-9._-]+$")
 _ORG = re.compile(r"^[A-Za-z0-9]+@AdobeOrg$")
@@ -139,6 +141,11 @@ class GatewayMiddleware:
         # dict created here is shared by every copy, so error handlers and the journal see it
         # (the test client provides one, uvicorn does not).
         scope.setdefault("extensions", {})
+        if path.startswith(SANDBOX_ID_PREFIX):
+            scope, refusal = self._sandbox_by_id(scope)
+            if refusal is not None:
+                await send_json(send, 400, refusal)
+                return
         if path.startswith(PLATFORM_PREFIX):
             verdict = self.credentials.verdict(request_headers(scope))
             if verdict is not None:
@@ -148,13 +155,37 @@ class GatewayMiddleware:
                 return
         await self.app(scope, receive, send)
 
+    def _sandbox_by_id(self, scope: Scope) -> tuple[Scope, bytes | None]:
+        """A system-jobs call that names its sandbox only by ``x-sandbox-id`` (DOC-SJ's AWS form) goes on
+        as if it had sent that sandbox's ``x-sandbox-name``; an id no sandbox of the org has is refused."""
+        headers = request_headers(scope)
+        sandbox_id = headers.get("x-sandbox-id", "").strip()
+        org = headers.get("x-gw-ims-org-id", "").strip()
+        if headers.get("x-sandbox-name", "").strip() or not sandbox_id or not org or self.context is None:
+            return scope, None
+        name = self.context.store.sandbox_named(org, sandbox_id)
+        if name is None:
+            message = (
+                f"Invalid header: x-sandbox-id {sandbox_id[:64]!r} names no sandbox of this organization"
+            )
+            return scope, json.dumps({"error_code": "400003", "message": message}).encode()
+        raw = [(key, value) for key, value in scope["headers"] if key.lower() != b"x-sandbox-name"]
+        rewritten = {**scope, "headers": [*raw, (b"x-sandbox-name", name.encode())]}
+        rewritten.pop(_HEADERS_KEY, None)
+        return rewritten, None
+
 
 class MediaTypeMiddleware:
-    """After routing: a body needs a ``Content-Type`` the operation takes (DOC-PTS 400, edge 415)."""
+    """After routing: a body needs a ``Content-Type`` the operation takes (DOC-PTS 400, edge 415).
 
-    def __init__(self, app: ASGIApp, *, index: OperationIndex) -> None:
+    ``lenient`` (``serve --lenient-media-types``): an edge body sent as ``application/json`` is read
+    as the operation's vendor type instead of getting the documented 415.
+    """
+
+    def __init__(self, app: ASGIApp, *, index: OperationIndex, lenient: bool = False) -> None:
         self.app = app
         self.index = index
+        self.lenient = lenient
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -174,7 +205,11 @@ class MediaTypeMiddleware:
         if media_essence(content_type) in info.body_media_types:
             await self.app(scope, receive, send)
             return
-        await self._refuse(send, info.strict_media_type, content_type, sorted(info.body_media_types))
+        if self.lenient and info.strict_media_type and media_essence(content_type) == "application/json":
+            vendor = info.body_media_labels[0]  # each edge operation takes one vendor type
+            await self.app(_with_content_type(scope, vendor), receive, send)
+            return
+        await self._refuse(send, info.strict_media_type, content_type, list(info.body_media_labels))
 
     @staticmethod
     async def _refuse(send: Send, strict: bool, content_type: str, accepted: list[str]) -> None:
@@ -192,3 +227,9 @@ class MediaTypeMiddleware:
             "detail": "A valid content-type must be specified",
         }
         await send_json(send, 400, json.dumps(body).encode())
+
+
+def _with_content_type(scope: Scope, media_type: str) -> Scope:
+    """A copy of ``scope`` whose ``Content-Type`` header is ``media_type``."""
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
+    return {**scope, "headers": [*headers, (b"content-type", media_type.encode())]}

@@ -26,6 +26,8 @@ class OperationInfo:
     tag: str | None
     shape: ErrorShape
     body_media_types: frozenset[str]
+    #: The same types as the spec writes them (case kept, no parameters), for messages.
+    body_media_labels: tuple[str, ...] = ()
 
     @property
     def strict_media_type(self) -> bool:
@@ -49,9 +51,11 @@ class OperationIndex:
             body = operation.get("requestBody") or {}
             if "$ref" in body:
                 body = doc["components"]["requestBodies"][body["$ref"].rsplit("/", 1)[1]]
-            media = frozenset(media_essence(key) for key in (body.get("content") or {}))
+            keys = list(body.get("content") or {})
+            labels = tuple(dict.fromkeys(key.split(";", 1)[0].strip() for key in keys))
+            media = frozenset(media_essence(key) for key in keys)
             self.by_id[operation_id] = OperationInfo(
-                operation_id, method.upper(), path, tags[0], shape_for_tag(tags[0]), media
+                operation_id, method.upper(), path, tags[0], shape_for_tag(tags[0]), media, labels
             )
 
     def get(self, operation_id: str | None) -> OperationInfo | None:

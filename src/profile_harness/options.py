@@ -15,7 +15,7 @@ class HarnessOptions:
     token does. ``ims_client_secret``: when set, the fake IMS endpoint refuses other secrets.
     ``validate_responses``: check every response against the spec (on by default; a response that
     breaks the spec is a harness bug and answers 500). ``system_jobs_flavor``: ``azure`` (default) or
-    ``aws``, the two shapes of the system-jobs API (DOC-SJ).
+    ``aws``, the two shapes of the system-jobs API (DOC-SJ), for tenants whose fixture sets none.
     """
 
     require_token: str | None = None
@@ -23,9 +23,10 @@ class HarnessOptions:
     validate_responses: bool = True
     swagger_ui: bool = True
     system_jobs_flavor: str = "azure"
-    #: Edge services take only their vendor media types (DOC-TS); by default they also take
-    #: application/json, which a well-known Python client sends.
-    strict_media_types: bool = False
+    #: Edge services take only their vendor media types and answer application/json with 415 (DOC-EP,
+    #: DOC-TS). Lenient: application/json is read as the resource's vendor type (aepp's
+    #: createProjection sends it).
+    lenient_media_types: bool = False
     #: Serve plain calls of bodiless Platform operations without Connexion's per-request stack
     #: (same checks, same answers; see profile_harness.fast_lane). Off: every call goes through it.
     fast_lane: bool = True

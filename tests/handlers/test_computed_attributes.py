@@ -163,3 +163,36 @@ def test_tenants__attributes_stay_in_their_sandbox(client: TestClient, headers: 
     other = {**headers, "x-sandbox-name": "dev"}
     assert client.get(CA, headers=other).json()["_page"]["totalCount"] == 0
     assert client.post(CA, json=new(), headers=other).status_code == 200
+
+
+def test_updateComputedAttribute__expression_without_type_and_format(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    # A body with `expression.value` and `status` only: type and format default to PQL and pql/text,
+    # the only ones DOC-CA and SPEC document.
+    attribute = client.post(CA, json=new(), headers=headers).json()
+    count = 'xEvent[eventType = "commerce.purchases"].count()'
+    patch = {"expression": {"value": count}, "status": "NEW"}
+    response = client.patch(f"{CA}/{attribute['id']}", json=patch, headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["expression"] == {"type": "PQL", "format": "pql/text", "value": count}
+    assert body["mergeFunction"] == {"value": "COUNT"} and body["status"] in ("NEW", "INITIALIZING")
+    # The same expression sent again without type/format is no change, so a published attribute takes it.
+    again = client.patch(
+        f"{CA}/{attribute['id']}",
+        json={"expression": {"value": count}, "status": "DISABLED"},
+        headers=headers,
+    )
+    assert again.status_code == 200 and again.json()["status"] == "DISABLED"
+
+
+def test_createComputedAttribute__other_type_or_format_is_400(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    for expression in ({"type": "SQL", "value": SUM}, {"format": "pql/json", "value": SUM}):
+        response = client.post(CA, json=new(expression=expression), headers=headers)
+        assert response.status_code == 400, expression
+    created = client.post(CA, json=new(expression={"value": SUM}), headers=headers)
+    assert created.status_code == 200
+    assert created.json()["expression"] == {"type": "PQL", "format": "pql/text", "value": SUM}

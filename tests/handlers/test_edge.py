@@ -318,22 +318,89 @@ def test_edge__nothing_crosses_sandboxes(send, destination):  # type: ignore[no-
     assert send("GET", DESTINATIONS, **other).json()["_embedded"]["projectionDestinations"] == []
 
 
-def test_createProjectionDestination__application_json_by_default_415_when_strict(headers):  # type: ignore[no-untyped-def]
+def test_updateProjectionConfiguration__without_current_version_is_taken(send, destination, projection):  # type: ignore[no-untyped-def]
+    # SPEC-2023: currentVersion is optional; without it the rewrite is not checked against `version`.
+    destination_id = destination()["id"]
+    path = f"{PROJECTIONS}/{projection(destination_id).json()['id']}"
+    body = {"selector": "emails,person(firstName)", "destinationId": destination_id}
+    response = send("PUT", path, body)
+    assert response.status_code == 200, response.text
+    assert response.json()["version"] == 2 and response.json()["selector"] == body["selector"]
+    assert send("PUT", path, body).json()["version"] == 3
+    stale = send("PUT", path, {**body, "currentVersion": 2})
+    assert stale.status_code == 409 and send("GET", path).json()["version"] == 3
+
+
+EDGE_WRITES = [
+    ("POST", DESTINATIONS, {"type": "EDGE", "dataCenters": ["OR1"]}, {}),
+    (
+        "PUT",
+        f"{DESTINATIONS}/{{destination}}",
+        {"type": "EDGE", "dataCenters": ["VA5"], "currentVersion": 1},
+        {},
+    ),
+    ("POST", PROJECTIONS, {"selector": "emails", "destinationId": "{destination}"}, PROFILE),
+    ("PUT", f"{PROJECTIONS}/{{projection}}", {"selector": "emails", "destinationId": "{destination}"}, {}),
+]
+
+
+@pytest.mark.parametrize(("method", "template", "body", "params"), EDGE_WRITES)
+def test_edge_writes__application_json_is_415_by_default(  # type: ignore[no-untyped-def]
+    send, destination, projection, method, template, body, params
+):
+    # DOC-EP and DOC-TS: the edge services take their vendor types only; application/json gets 415.
+    ids = {"destination": destination()["id"]}
+    ids["projection"] = projection(ids["destination"]).json()["id"]
+    path = template.format(**ids)
+    sent = {k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()}
+    before = send("GET", path if method == "PUT" else template.format(**ids), params=params)
+    response = send(method, path, sent, content_type="application/json", params=params)
+    assert response.status_code == 415, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["type"] == "http://ns.adobe.com/adobecloud/problem/unsupported-media-type"
+    vendor = "projectionConfig" if "projections" in template else "projectionDestination"
+    assert problem["detail"] == (
+        f"Content-Type application/json is not accepted; use application/vnd.adobe.platform.{vendor}+json"
+    )
+    assert send("GET", path if method == "PUT" else template.format(**ids), params=params).json() == (
+        before.json()
+    )
+
+
+@pytest.mark.parametrize(("method", "template", "body", "params"), EDGE_WRITES)
+def test_edge_writes__application_json_taken_when_lenient(headers, method, template, body, params):  # type: ignore[no-untyped-def]
     from starlette.testclient import TestClient
 
     from profile_harness.app import create_app
     from profile_harness.options import HarnessOptions
 
-    body = {"type": "EDGE", "dataCenters": ["OR1"]}
     json_headers = {**headers, "Content-Type": "application/json"}
-    with TestClient(create_app()) as lenient:
-        assert lenient.post(DESTINATIONS, headers=json_headers, json=body).status_code == 201
-    with TestClient(create_app(options=HarnessOptions(strict_media_types=True))) as strict:
-        refused = strict.post(DESTINATIONS, headers=json_headers, json=body)
-        assert refused.status_code == 415
-        assert refused.json()["type"] == "http://ns.adobe.com/adobecloud/problem/unsupported-media-type"
-        vendor = {
-            **headers,
-            "Content-Type": "application/vnd.adobe.platform.projectionDestination+json; version=1",
+    with TestClient(create_app(options=HarnessOptions(lenient_media_types=True))) as lenient:
+        ids = {
+            "destination": lenient.post(
+                DESTINATIONS, headers=json_headers, json={"type": "EDGE", "dataCenters": ["OR1"]}
+            ).json()["id"]
         }
-        assert strict.post(DESTINATIONS, headers=vendor, json=body).status_code == 201
+        ids["projection"] = lenient.post(
+            PROJECTIONS,
+            headers=json_headers,
+            params=PROFILE,
+            json={"selector": "a", "destinationId": ids["destination"]},
+        ).json()["id"]
+        sent = {k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()}
+        response = lenient.request(
+            method, template.format(**ids), headers=json_headers, json=sent, params=params
+        )
+        assert response.status_code in (200, 201), response.text
+        assert response.headers["content-type"].startswith("application/vnd.adobe.platform.projection")
+        # Only application/json is relaxed: other types and other versions are still 415.
+        for other in ("text/plain", DESTINATION_TYPE.replace("version=1", "version=2")):
+            refused = lenient.request(
+                method,
+                template.format(**ids),
+                headers={**json_headers, "Content-Type": other},
+                json=sent,
+                params=params,
+            )
+            assert refused.status_code == 415, (other, refused.text)

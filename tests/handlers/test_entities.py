@@ -209,4 +209,106 @@ def test_deleteEntity__removes_the_profile(world, headers):  # type: ignore[no-u
 
 def test_entities__tenants_are_isolated(world, headers):  # type: ignore[no-untyped-def]
     other = {**headers, "x-sandbox-name": "dev"}
-    assert _get(world, other, entityId="jane@example.com", entityIdNS="email").status_code == 422
+    # The other sandbox has Platform's default policy and none of this sandbox's data.
+    assert _get(world, other, entityId="jane@example.com", entityIdNS="email").status_code == 404
+
+
+def test_retrieveEntity__event_lookup_needs_related_schema(world, headers):  # type: ignore[no-untyped-def]
+    params = {"schema.name": EVENTS, "relatedEntityId": "C-1", "relatedEntityIdNS": "crmid"}
+    response = world.get(E, headers=headers, params=params)
+    assert response.status_code == 400
+    assert response.json()["statusCode"] == "400"
+    assert "relatedSchema.name" in response.json()["message"]
+
+
+def test_retrieveMultipleEntities__event_lookup_needs_related_schema(world, headers):  # type: ignore[no-untyped-def]
+    body = {
+        "schema": {"name": EVENTS},
+        "identities": [{"relatedEntityId": "C-1", "entityIdNS": {"code": "crmid"}}],
+    }
+    response = world.post(E, headers=headers, json=body)
+    assert response.status_code == 400
+    assert "relatedSchema.name" in response.json()["message"]
+
+
+def test_retrieveEntity__property_filters_only_events(world, headers):  # type: ignore[no-untyped-def]
+    response = _get(world, headers, entityId="jane@example.com", entityIdNS="email", property="points>1")
+    assert response.status_code == 400
+    assert "property" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "echoed"), [("-timestamp", "-timestamp"), ("+timestamp", "+timestamp"), (None, "timestamp")]
+)
+def test_retrieveEntity__events_page_echoes_the_order_as_sent(world, headers, sent, echoed):  # type: ignore[no-untyped-def]
+    params = {} if sent is None else {"orderby": sent}
+    page = _events(world, headers, limit=2, **params).json()
+    assert page["_page"]["orderby"] == echoed
+    assert [c["entityId"] for c in page["children"]] == (
+        ["e5", "e4"] if echoed == "-timestamp" else ["e1", "e2"]
+    )
+    following = world.get("/data/core/ups/access" + page["_links"]["next"]["href"], headers=headers).json()
+    assert following["_page"]["orderby"] == echoed
+
+
+def test_retrieveMultipleEntities__events_page_echoes_the_order_as_sent(world, headers):  # type: ignore[no-untyped-def]
+    xid = next(iter(_get(world, headers, entityId="C-1", entityIdNS="crmid").json()))
+    body: dict[str, Any] = {
+        "schema": {"name": EVENTS},
+        "relatedSchema": {"name": PROFILE},
+        "identities": [{"relatedEntityId": xid}],
+    }
+    assert world.post(E, headers=headers, json=body).json()[xid]["_page"]["orderby"] == "timestamp"
+    body["orderby"] = "-timestamp"
+    assert world.post(E, headers=headers, json=body).json()[xid]["_page"]["orderby"] == "-timestamp"
+
+
+def test_entities__events_come_only_from_the_event_datasets_a_policy_lists(client, headers):  # type: ignore[no-untyped-def]
+    app_event = {
+        "_id": "app-1",
+        "timestamp": "2024-06-07T10:00:00Z",
+        "identityMap": {"ecid": [{"id": "111"}]},
+        "eventType": "application.launch",
+    }
+    listed = policy("dp-app", "pdg", "dataSetPrecedence", order=["crm", "loyalty", "app"])
+    tenant = WORLD["tenants"][0]
+    doc = {
+        "tenants": [
+            {
+                **tenant,
+                "datasets": [
+                    *tenant["datasets"],
+                    profile_dataset("app", "2024-06-10T00:00:00Z", app_event, cls=EVENTS),
+                ],
+                "mergePolicies": [*tenant["mergePolicies"], listed],
+            }
+        ]
+    }
+    assert client.post("/__admin/fixtures", json=doc).status_code == 200
+    listed_only = _events(client, headers, mergePolicyId="dp-app").json()
+    assert [c["entityId"] for c in listed_only["children"]] == ["app-1"]  # the web dataset is not in `order`
+    everything = _events(client, headers).json()
+    assert [c["entityId"] for c in everything["children"]] == ["e1", "e2", "e3", "e4", "e5", "app-1"]
+    xid = next(iter(_get(client, headers, entityId="C-1", entityIdNS="crmid").json()))
+    body = {
+        "schema": {"name": EVENTS},
+        "relatedSchema": {"name": PROFILE},
+        "mergePolicyId": "dp-app",
+        "identities": [{"relatedEntityId": xid}],
+    }
+    page = client.post(E, headers=headers, json=body).json()[xid]
+    assert [c["entityId"] for c in page["children"]] == ["app-1"]
+
+
+def test_retrieveEntity__fields_reach_into_arrays(world, headers):  # type: ignore[no-untyped-def]
+    record = _only(
+        _get(
+            world, headers, entityId="jane@example.com", entityIdNS="email", fields="identityMap.email.id"
+        ).json()
+    )
+    assert record["entity"] == {"identityMap": {"email": [{"id": "jane@example.com"}]}}
+    page = _events(world, headers, limit=1, fields="identityMap.ecid.id,commerce.order").json()
+    assert page["children"][0]["entity"] == {
+        "identityMap": {"ecid": [{"id": "111"}]},
+        "commerce": {"order": {"priceTotal": 10}},
+    }

@@ -253,3 +253,208 @@ def test_export__carries_computed_attribute_values(world, headers):  # type: ign
     )
     jane = next(r for r in read_parquet(raw.content) if r["person"]["name"]["firstName"] == "Jane")
     assert jane["_acme0123456789"] == {"ComputedAttributes": {"viewCount": 1}}
+
+
+# -- issue 13: exports that cannot crash, the list's start / page / sort, lookups' rules ---------
+
+
+def _rows(client: Any, headers: dict[str, str], job_id: int) -> list[dict[str, Any]]:
+    done = client.get(f"{JOBS}/{job_id}", headers=headers).json()
+    assert done["status"] == "SUCCEEDED", done
+    batch = done["destination"]["batchId"]
+    raw = client.get(
+        f"/data/foundation/export/files/{batch}-1", headers=headers, params={"path": "part-00000.parquet"}
+    )
+    assert raw.status_code == 200
+    return read_parquet(raw.content)
+
+
+#: DOC-EXP "Initiate export job" (with its missing comma put back).
+DOC_EXPORT_BODY = {
+    "fields": "identities.id,personalEmail.address",
+    "mergePolicy": {"id": "ts", "version": 1},
+    "additionalFields": {
+        "eventList": {
+            "fields": "environment.browserDetails.name,environment.browserDetails.version",
+            "filter": {"fromIngestTimestamp": "2018-10-25T13:22:04-07:00"},
+        }
+    },
+    "destination": {"segmentPerBatch": False},
+    "schema": {"name": "_xdm.context.profile"},
+}
+
+
+def test_export__the_documented_body_on_events_without_environment(world, headers):  # type: ignore[no-untyped-def]
+    """Issue 13.1: was a 500 (`Cannot write struct type 'element' with no child field`) on every GET."""
+    world.put("/__admin/job-timing", json={"export": "instant"})
+    body = {
+        **DOC_EXPORT_BODY,
+        "destination": {"datasetId": _dataset(world, headers), "segmentPerBatch": False},
+    }
+    job = world.post(JOBS, headers=headers, json=body).json()
+    rows = _rows(world, headers, job["id"])
+    listed = world.get(JOBS, headers=headers)
+    assert listed.status_code == 200 and listed.json()["records"][0]["status"] == "SUCCEEDED"
+    # Every profile is a row; the asked-for fields that no profile has are null columns.
+    assert sorted(rows, key=lambda r: len(r["eventList"])) == [
+        {"identities": None, "personalEmail": None, "eventList": []},
+        {"identities": None, "personalEmail": None, "eventList": [{"environment": None}]},
+    ]
+
+
+def test_export__fields_that_match_nothing_still_export_every_profile(world, headers):  # type: ignore[no-untyped-def]
+    """Issue 13.1: `fields` matching nothing exported 0 rows."""
+    world.put("/__admin/job-timing", json={"export": "instant"})
+    job = _export(world, headers, _dataset(world, headers), fields="nothing.here").json()
+    assert _rows(world, headers, job["id"]) == [{"nothing": None}, {"nothing": None}]
+    batch_id = world.get(f"{JOBS}/{job['id']}", headers=headers).json()["destination"]["batchId"]
+    assert world.get(f"{CATALOG}/batches/{batch_id}", headers=headers).json()[batch_id]["recordCount"] == 2
+
+
+def test_export__a_write_failure_fails_the_job_not_the_request(world, headers, monkeypatch):  # type: ignore[no-untyped-def]
+    def broken(*_: Any, **__: Any) -> bytes:
+        raise OSError("disk full")
+
+    world.put("/__admin/job-timing", json={"export": "instant"})
+    monkeypatch.setattr("profile_harness.store.export_jobs.to_parquet", broken)
+    job = _export(world, headers, _dataset(world, headers)).json()
+    failed = world.get(f"{JOBS}/{job['id']}", headers=headers)
+    assert failed.status_code == 200 and failed.json()["status"] == "FAILED"
+    errors = failed.json()["errors"]
+    assert [e["code"] for e in errors] == ["0090000009", "unknown"]
+    assert errors[1]["msg"] == "disk full" and errors[1]["callStack"] == "builtins.OSError: disk full"
+    listed = world.get(JOBS, headers=headers)
+    assert listed.status_code == 200 and listed.json()["records"][0]["status"] == "FAILED"
+    batch = world.get(f"{CATALOG}/batches/{failed.json()['destination']['batchId']}", headers=headers).json()
+    assert next(iter(batch.values()))["status"] == "failed"
+
+
+def test_listExportJobs__start_page_and_sort(world, headers):  # type: ignore[no-untyped-def]
+    """Issue 13.9: DOC-EXP's `start`, `page` and `sort` were ignored."""
+    dataset_id = _dataset(world, headers)
+    ids = []
+    for _ in range(4):
+        ids.append(_export(world, headers, dataset_id).json()["id"])
+        world.post("/__admin/clock", json={"advance": "10ms"})
+    newest = ids[::-1]
+
+    def listed(**params: Any) -> dict[str, Any]:
+        response = world.get(JOBS, headers=headers, params=params)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    assert [r["id"] for r in listed(start=1)["records"]] == newest[1:]
+    paged = listed(limit=1, page=2)
+    assert [r["id"] for r in paged["records"]] == [newest[2]]
+    follow = listed(limit=1, offset=paged["page"]["pageOffset"])  # the cursor continues after it
+    assert [r["id"] for r in follow["records"]] == [newest[3]] and "link" not in follow
+    assert [r["id"] for r in listed(start=1, page=1, limit=2)["records"]] == [newest[3]]
+    ascending = listed(sort="creationTime:asc")
+    assert [r["id"] for r in ascending["records"]] == ids
+    assert ascending["page"] == {"sortField": "creationTime", "sort": "asc", "pageSize": 4}
+    assert [r["id"] for r in listed(sort="id:asc", start=2)["records"]] == ids[:2]
+    # DOC-EXP: sort "does not work when returning multiple pages of results".
+    several = listed(sort="creationTime:asc", limit=2)
+    assert [r["id"] for r in several["records"]] == newest[:2]
+    assert several["page"]["sortField"] == "createdTime" and several["page"]["sort"] == "desc"
+    assert listed(page=9)["records"] == []
+    for bad in ({"start": -1}, {"page": -1}, {"sort": "name:asc"}, {"sort": "updateTime"}, {"page": "x"}):
+        refused = world.get(JOBS, headers=headers, params=bad)
+        assert refused.status_code == 400, bad
+        assert refused.json()["code"] == "400" and refused.json()["message"]
+
+
+# -- the same rules as lookups: dataSetPrecedence limits events, fields reach into arrays ----------
+
+RULES_WORLD = tenant_doc(
+    datasets=[
+        profile_dataset(
+            "crm",
+            "2024-05-01T10:00:00Z",
+            {
+                "identityMap": {"email": [{"id": "jane@x.com"}]},
+                "identities": [{"id": "jane@x.com", "namespace": {"code": "email"}}, {"id": "C1"}],
+                "person": {"name": {"firstName": "Jane"}},
+            },
+        ),
+        profile_dataset(
+            "web",
+            "2024-06-02T10:00:00Z",
+            {
+                "_id": "w1",
+                "timestamp": "2024-06-02T09:00:00Z",
+                "identityMap": {"email": [{"id": "jane@x.com"}]},
+                "eventType": "web",
+            },
+            cls="_xdm.context.experienceevent",
+        ),
+        profile_dataset(
+            "app",
+            "2024-06-03T10:00:00Z",
+            {
+                "_id": "a1",
+                "timestamp": "2024-06-03T09:00:00Z",
+                "identityMap": {"email": [{"id": "jane@x.com"}]},
+                "eventType": "app",
+            },
+            cls="_xdm.context.experienceevent",
+        ),
+    ],
+    mergePolicies=[
+        policy("ts", "pdg", "timestampOrdered", default=True),
+        policy("dp", "pdg", "dataSetPrecedence", order=["crm", "app"]),
+    ],
+)
+
+
+@pytest.fixture
+def rules_world(client):  # type: ignore[no-untyped-def]
+    assert client.post("/__admin/fixtures", json=RULES_WORLD).status_code == 200
+    client.put("/__admin/job-timing", json={"export": "instant"})
+    return client
+
+
+def test_export__event_list_reads_the_event_datasets_the_policy_reads(rules_world, headers):  # type: ignore[no-untyped-def]
+    """Issue 13.5: a dataSetPrecedence policy's unlisted event datasets are not exported either."""
+    dataset_id = _dataset(rules_world, headers)
+    events = {"eventList": {"fields": "_id,eventType"}}
+    for policy_id, expected in (("dp", ["a1"]), ("ts", ["w1", "a1"])):
+        job = _export(
+            rules_world, headers, dataset_id, mergePolicy={"id": policy_id}, additionalFields=events
+        )
+        (row,) = _rows(rules_world, headers, job.json()["id"])
+        assert [e["_id"] for e in row["eventList"]] == expected
+        lookup = rules_world.get(
+            "/data/core/ups/access/entities",
+            headers=headers,
+            params={
+                "schema.name": "_xdm.context.experienceevent",
+                "relatedSchema.name": "_xdm.context.profile",
+                "relatedEntityId": "jane@x.com",
+                "relatedEntityIdNS": "email",
+                "mergePolicyId": policy_id,
+            },
+        )
+        assert sorted(c["entityId"] for c in lookup.json()["children"]) == sorted(expected)
+
+
+def test_export__fields_reach_into_arrays_as_in_lookups(rules_world, headers):  # type: ignore[no-untyped-def]
+    """Issue 13.6: `identities.id` (the documented export body) selected nothing."""
+    job = _export(rules_world, headers, _dataset(rules_world, headers), fields="identities.id,person.name")
+    (row,) = _rows(rules_world, headers, job.json()["id"])
+    assert row == {
+        "identities": [{"id": "jane@x.com"}, {"id": "C1"}],
+        "person": {"name": {"firstName": "Jane"}},
+    }
+    lookup = rules_world.get(
+        "/data/core/ups/access/entities",
+        headers=headers,
+        params={
+            "schema.name": "_xdm.context.profile",
+            "entityId": "jane@x.com",
+            "entityIdNS": "email",
+            "fields": "identities.id,person.name",
+        },
+    ).json()
+    (entity,) = lookup.values()
+    assert entity["entity"] == row

@@ -64,7 +64,9 @@ def test_legacy_create__400_when_the_field_is_unknown(client: TestClient, header
     assert response.status_code == 400
     assert response.json() == {
         "code": "400",
-        "message": "Could not lookup schema of the computed attribute for the provided path",
+        "message": "Could not lookup schema of the computed attribute for the provided path: no record of a "
+        "dataset of class _xdm.context.profile holds the field _acme.summary.nothing (the harness knows a "
+        "class's fields from its datasets' records)",
     }
 
 
@@ -79,3 +81,24 @@ def test_legacy_delete__422_while_others_depend(client: TestClient, headers: dic
         "code": "422",
         "message": "Cannot perform delete as some other functions are dependent on this function.",
     }
+
+
+def test_legacy_patch__expression_value_object_without_type_and_format(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    client.post("/__admin/fixtures", json=WORLD)
+    attribute_id = client.post(
+        OLD, json=new("total", 'xEvent[eventType = "a"].sum(x)'), headers=headers
+    ).json()["id"]
+    count = 'xEvent[eventType = "b"].count()'
+    patch = [{"op": "add", "path": "/expression", "value": {"value": count}}]
+    response = client.patch(f"{OLD}/{attribute_id}", json=patch, headers=headers)
+    assert response.status_code == 204, response.text
+    expression = client.get(f"{OLD}/{attribute_id}", headers=headers).json()["expression"]
+    assert expression == {"type": "PQL", "format": "pql/text", "value": count}
+    refused = client.patch(
+        f"{OLD}/{attribute_id}",
+        json=[{"op": "add", "path": "/expression", "value": {"type": "SQL", "value": count}}],
+        headers=headers,
+    )
+    assert refused.status_code == 400 and "PQL" in refused.json()["message"]

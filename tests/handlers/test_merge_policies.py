@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import policy, profile_dataset, tenant_doc
+
 BASE = "/data/core/ups/config/mergePolicies"
 
 
@@ -21,7 +23,9 @@ def _body(name: str, **extra: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def create(client, headers):  # type: ignore[no-untyped-def]
+    """Policies made one by one in a sandbox without any (Platform's default left out by the fixture)."""
     client.post("/__admin/reset")
+    assert client.post("/__admin/fixtures", json=tenant_doc(mergePolicies=[])).status_code == 200
 
     def make(name: str, **extra: Any) -> dict[str, Any]:
         response = client.post(BASE, headers=headers, json=_body(name, **extra))
@@ -132,8 +136,6 @@ def test_updateMergePolicy__replaces_and_increments(client, headers, create):  #
     }
     updated = client.put(f"{BASE}/{policy['id']}", headers=headers, json=body).json()
     assert updated["name"] == "Renamed" and updated["version"] == 2
-    wrong = client.put(f"{BASE}/{policy['id']}", headers=headers, json={**body, "id": "other"})
-    assert wrong.status_code == 400
 
 
 def test_getMany__filters_order_and_paging_to_the_end(client, headers, create):  # type: ignore[no-untyped-def]
@@ -167,6 +169,175 @@ def test_merge_policies__tenants_are_isolated(client, headers, create):  # type:
     policy = create("A")
     other = {**headers, "x-sandbox-name": "dev"}
     assert client.get(f"{BASE}/{policy['id']}", headers=other).status_code == 404
-    assert client.get(BASE, headers=other).json()["_page"]["totalCount"] == 0
+    listing = client.get(BASE, headers=other).json()
+    assert [p["id"] for p in listing["children"]] == [PLATFORM_DEFAULT]  # its own, nothing else
     other_org = {**headers, "x-gw-ims-org-id": "OTHER1@AdobeOrg"}
     assert client.get(f"{BASE}/{policy['id']}", headers=other_org).status_code == 404
+
+
+# -- issue 13: Platform's default policy, server-owned fields sent back, versions, class checks ----
+
+PLATFORM_DEFAULT = "0bf16e61-90e9-4204-b8fa-ad250360957b"
+ENTITIES = "/data/core/ups/access/entities"
+JOBS = "/data/core/ups/export/jobs"
+UNION = {
+    "id": "https://ns.adobe.com/xdm/context/profile__union",
+    "contentType": "application/vnd.adobe.xed+json;version=1",
+}
+JANE = [
+    profile_dataset(
+        "crm",
+        "2024-05-01T10:00:00Z",
+        {"identityMap": {"email": [{"id": "jane@x.com"}], "crmid": [{"id": "C1"}]}, "person": {"age": 1}},
+    ),
+    profile_dataset(
+        "loyalty", "2024-06-01T10:00:00Z", {"identityMap": {"crmid": [{"id": "C1"}]}, "points": 9}
+    ),
+]
+
+
+def _export_dataset(client: Any, headers: dict[str, str]) -> str:
+    created = client.post(
+        "/data/foundation/catalog/dataSets", headers=headers, json={"name": "Export", "schemaRef": UNION}
+    )
+    assert created.status_code == 201, created.text
+    return created.json()[0].rsplit("/", 1)[1]  # type: ignore[no-any-return]
+
+
+def _exported_rows(client: Any, headers: dict[str, str], dataset_id: str, merge_policy: Any) -> Any:
+    body = {
+        "schema": {"name": "_xdm.context.profile"},
+        "destination": {"datasetId": dataset_id},
+        "mergePolicy": merge_policy,
+    }
+    response = client.post(JOBS, headers=headers, json=body)
+    if response.status_code >= 300:
+        return response
+    job = client.get(f"{JOBS}/{response.json()['id']}", headers=headers).json()
+    assert job["status"] == "SUCCEEDED", job
+    batch_id = job["destination"]["batchId"]
+    batch = client.get(f"/data/foundation/catalog/batches/{batch_id}", headers=headers).json()[batch_id]
+    return job["mergePolicy"], batch["metrics"]["recordsWritten"]
+
+
+def test_getMany__a_new_sandbox_has_platforms_default_policy(client, headers):  # type: ignore[no-untyped-def]
+    listing = client.get(BASE, headers=headers).json()
+    assert listing["_page"]["totalCount"] == 1
+    (policy,) = listing["children"]
+    assert policy["id"] == PLATFORM_DEFAULT and policy["name"] == "Profile Default Merge Policy"
+    assert policy["schema"] == {"name": "_xdm.context.profile"} and policy["default"] is True
+    assert policy["identityGraph"] == {"type": "none"}
+    assert policy["attributeMerge"] == {"type": "timestampOrdered"}
+    assert policy["isActiveOnEdge"] is False and policy["version"] == 1
+    assert policy["imsOrgId"] == headers["x-gw-ims-org-id"]
+
+
+def test_createMergePolicy__platform_default_counts_towards_five(client, headers):  # type: ignore[no-untyped-def]
+    for i in range(4):
+        assert client.post(BASE, headers=headers, json=_body(f"P{i}")).status_code == 200
+    assert client.post(BASE, headers=headers, json=_body("P5")).status_code == 422
+    assert client.delete(f"{BASE}/{PLATFORM_DEFAULT}", headers=headers).status_code == 200
+    assert client.post(BASE, headers=headers, json=_body("P5")).status_code == 200
+
+
+def test_platform_default__serves_lookups_without_mergePolicyId(client, headers):  # type: ignore[no-untyped-def]
+    assert client.post("/__admin/fixtures", json=tenant_doc(datasets=JANE)).status_code == 200
+    query = {"schema.name": "_xdm.context.profile", "entityId": "jane@x.com", "entityIdNS": "email"}
+    response = client.get(ENTITIES, headers=headers, params=query)
+    assert response.status_code == 200, response.text
+    (entity,) = response.json().values()
+    assert "points" not in entity["entity"]  # the Platform default does not stitch (identityGraph none)
+
+
+def test_createMergePolicy__takes_back_a_policy_it_read(client, headers):  # type: ignore[no-untyped-def]
+    read = client.get(f"{BASE}/{PLATFORM_DEFAULT}", headers=headers).json()
+    sent = {**read, "name": "Copy", "imsOrgId": "SOMEONE0ELSE@AdobeOrg", "version": 7, "updateEpoch": 1}
+    response = client.post(BASE, headers=headers, json=sent)
+    assert response.status_code == 200, response.text
+    created = response.json()
+    assert created["id"] != PLATFORM_DEFAULT  # the service names a new policy
+    assert created["imsOrgId"] == headers["x-gw-ims-org-id"] and created["version"] == 1
+    assert created["updateEpoch"] != 1 and created["sandbox"] == read["sandbox"]
+    assert created["default"] is True  # it was sent as default: the Platform policy steps down
+    assert client.get(f"{BASE}/{PLATFORM_DEFAULT}", headers=headers).json()["default"] is False
+
+
+def test_createMergePolicy__aepp_docstring_body(client, headers):  # type: ignore[no-untyped-def]
+    body = {  # aepp 0.6.0 Profile.createMergePolicy's own example
+        "name": "real-time-customer-profile-default",
+        "imsOrgId": "1BD6382559DF0C130A49422D@AdobeOrg",
+        "schema": {"name": "_xdm.context.profile"},
+        "default": False,
+        "identityGraph": {"type": "pdg"},
+        "attributeMerge": {"type": "timestampOrdered", "order": ["string"]},
+        "updateEpoch": 1234567890,
+    }
+    response = client.post(BASE, headers=headers, json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["attributeMerge"] == {"type": "timestampOrdered"}
+    assert response.json()["imsOrgId"] == headers["x-gw-ims-org-id"]
+
+
+def test_updateMergePolicy__get_modify_put(client, headers):  # type: ignore[no-untyped-def]
+    read = client.get(f"{BASE}/{PLATFORM_DEFAULT}", headers=headers).json()
+    response = client.put(
+        f"{BASE}/{PLATFORM_DEFAULT}", headers=headers, json={**read, "identityGraph": {"type": "pdg"}}
+    )
+    assert response.status_code == 200, response.text
+    updated = response.json()
+    assert updated["identityGraph"] == {"type": "pdg"} and updated["version"] == 2
+    assert {k: v for k, v in updated.items() if k not in ("identityGraph", "version", "updateEpoch")} == {
+        k: v for k, v in read.items() if k not in ("identityGraph", "version", "updateEpoch")
+    }
+
+
+def test_updateMergePolicy__body_id_is_ignored_like_the_other_server_fields(client, headers, create):  # type: ignore[no-untyped-def]
+    policy = create("A")
+    body = {**policy, "id": "another-policy", "name": "B"}
+    response = client.put(f"{BASE}/{policy['id']}", headers=headers, json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == policy["id"] and response.json()["name"] == "B"
+    assert client.get(f"{BASE}/another-policy", headers=headers).status_code == 404
+
+
+def test_createExportJob__uses_the_policy_version_asked(client, headers):  # type: ignore[no-untyped-def]
+    assert client.post("/__admin/fixtures", json=tenant_doc(datasets=JANE)).status_code == 200
+    client.put("/__admin/job-timing", json={"export": "instant"})
+    dataset_id = _export_dataset(client, headers)
+    stitch = {"op": "add", "path": "/identityGraph.type", "value": "pdg"}
+    assert client.patch(f"{BASE}/{PLATFORM_DEFAULT}", headers=headers, json=stitch).status_code == 200
+    # version 1 (as aepp's createExportJob always sends it) did not stitch: Jane is two rows
+    assert _exported_rows(client, headers, dataset_id, {"id": PLATFORM_DEFAULT, "version": 1}) == (
+        {"id": PLATFORM_DEFAULT, "version": 1},
+        2,
+    )
+    assert _exported_rows(client, headers, dataset_id, {"id": PLATFORM_DEFAULT, "version": 2})[1] == 1
+    assert _exported_rows(client, headers, dataset_id, {"id": PLATFORM_DEFAULT})[0]["version"] == 2
+    unknown = _exported_rows(client, headers, dataset_id, {"id": PLATFORM_DEFAULT, "version": 9})
+    assert unknown.status_code == 422 and "version 9" in unknown.json()["message"]
+
+
+def test_policy_of_another_class_is_refused_for_profiles(client, headers):  # type: ignore[no-untyped-def]
+    account = {**policy("acct", "none", "timestampOrdered"), "schema": {"name": "_xdm.context.account"}}
+    world = tenant_doc(
+        datasets=JANE, mergePolicies=[policy("p", "none", "timestampOrdered", default=True), account]
+    )
+    assert client.post("/__admin/fixtures", json=world).status_code == 200
+    query = {
+        "schema.name": "_xdm.context.profile",
+        "entityId": "jane@x.com",
+        "entityIdNS": "email",
+        "mergePolicyId": "acct",
+    }
+    one = client.get(ENTITIES, headers=headers, params=query)
+    assert one.status_code == 422, one.text
+    assert "_xdm.context.account" in one.json()["message"] and "_xdm.context.profile" in one.json()["message"]
+    body = {
+        "schema": {"name": "_xdm.context.profile"},
+        "identities": [{"entityId": "jane@x.com", "entityIdNS": {"code": "email"}}],
+        "mergePolicyId": "acct",
+    }
+    many = client.post(ENTITIES, headers=headers, json=body)
+    assert many.status_code == 422 and "_xdm.context.account" in many.json()["message"]
+    exported = _exported_rows(client, headers, _export_dataset(client, headers), {"id": "acct"})
+    assert exported.status_code == 422 and "_xdm.context.account" in exported.json()["message"]

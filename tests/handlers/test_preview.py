@@ -59,17 +59,34 @@ def test_reports__none_before_the_first_sample(client: TestClient, headers: dict
     assert response.json() == {"code": "404", "message": f"{label} report does not exist."}
 
 
-def test_previewSampleStatus__job_runs_on_the_clock(client: TestClient, headers: dict[str, str]):
+def test_reports__a_freshly_loaded_old_world_has_them_at_once(client: TestClient, headers: dict[str, str]):
+    """aepp's getPreviewStatus / getPreviewDataSet / ...Overlap / getPreviewNamespace on a new server."""
+    assert client.post("/__admin/fixtures", json=WORLD).status_code == 200  # default timing, seconds:1
+    status = client.get(P, headers=headers).json()
+    assert (status["status"], status["totalRows"]) == ("TASK_FINISHED", "2")
+    # crm (2026-03-01) made the count 2; loyalty stitched into it and the web events moved nothing
+    assert status["sampleJobRunning"] == {"status": False, "submissionTimestamp": "2026-03-01 10:15:00.0"}
+    assert status["lastSampledTimestamp"] == "2026-03-01 10:15:01.0"
+    for path, _label in [*REPORTS.values(), ("/report/unstitchedProfiles", "")]:
+        assert client.get(P + path, headers=headers).status_code == 200, path
+
+
+def test_previewSampleStatus__fresh_data_waits_for_the_window(client: TestClient, headers: dict[str, str]):
     client.post("/__admin/clock", json={"freeze": True, "at": "2026-04-01T08:00:00Z"})
-    _load(client, "seconds:1")
-    running = client.get(P, headers=headers).json()
-    assert running["sampleJobRunning"] == {"status": True, "submissionTimestamp": "2026-04-01 08:00:00.0"}
+    fresh = tenant_doc(
+        datasets=[profile_dataset("crm", "2026-04-01T08:00:00Z", {"identityMap": {"crmid": [{"id": "C-1"}]}})]
+    )
+    assert client.post("/__admin/fixtures", json=fresh).status_code == 200
+    before = client.get(P, headers=headers).json()
+    assert (before["status"], before["sampleJobRunning"]) == ("NO_SAMPLE", {"status": False})
     assert client.get(P + "/report/dataset", headers=headers).status_code == 404
-    client.post("/__admin/clock", json={"advance": "2s"})
+    client.post("/__admin/clock", json={"advance": "15m"})
+    running = client.get(P, headers=headers).json()
+    assert running["sampleJobRunning"] == {"status": True, "submissionTimestamp": "2026-04-01 08:15:00.0"}
+    client.post("/__admin/clock", json={"advance": "1s"})
     done = client.get(P, headers=headers).json()
-    assert done["sampleJobRunning"]["status"] is False
-    assert done["status"] == "TASK_FINISHED"
-    assert done["lastSampledTimestamp"] == "2026-04-01 08:00:02.0"
+    assert (done["status"], done["totalRows"]) == ("TASK_FINISHED", "1")
+    assert done["lastSampledTimestamp"] == "2026-04-01 08:15:01.0"
 
 
 def test_previewSampleStatus__counts(client: TestClient, headers: dict[str, str]):

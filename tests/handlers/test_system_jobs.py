@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -221,11 +220,54 @@ def test_aws__errors_use_the_same_envelope(aws, headers):  # type: ignore[no-unt
     assert _envelope(aws.get(f"{J}/nope", headers=headers), 404)["code"] == "404"
 
 
-def test_aws__the_documented_aws_scenario_passes(aws_app):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("flavor", ["azure", "aws"])
+def test_aws__the_documented_aws_scenario_passes_whatever_the_servers_flavour(flavor: str):
     scenario = load_scenario(ROOT / "scenarios/system-jobs/aws-delete-requests.yaml")
-    scenario = dataclasses.replace(scenario, pending=None)
-    with TestClient(aws_app, raise_server_exceptions=False) as client:
+    assert scenario.pending is None  # its tenant is AWS-hosted: one served mock replays it
+    app = create_app(options=HarnessOptions(system_jobs_flavor=flavor))
+    with TestClient(app, raise_server_exceptions=False) as client:
         client.post("/__admin/reset")
         client.put("/__admin/job-timing", json={"systemJob": "instant"})
         outcome = run_scenario(scenario, Target(client=client, sleep=lambda _s: None))
     assert outcome.kind is OutcomeKind.PASSED, outcome.detail
+
+
+# -- the flavour belongs to the tenant ------------------------------------------------------------
+
+
+def test_flavour__a_tenant_says_aws_on_a_default_azure_server(client, headers):  # type: ignore[no-untyped-def]
+    aws_world = {"tenants": [{**WORLD["tenants"][0], "systemJobsFlavor": "aws"}]}
+    assert client.post("/__admin/fixtures", json=aws_world).status_code == 200
+    job = client.post(J, headers=headers, json={"dataSetId": "crm"}).json()
+    assert job["requestType"] == "TRUNCATE_DATASET" and job["status"] == "NEW"
+    assert isinstance(client.get(J, headers=headers).json(), list)
+    dev = {**headers, "x-sandbox-name": "dev"}  # a tenant that does not say: the server's flavour
+    assert client.get(J, headers=dev).json() == {"_page": {"count": 0}, "children": []}
+
+
+def test_flavour__a_tenant_says_azure_on_an_aws_server(aws, headers):  # type: ignore[no-untyped-def]
+    azure_world = tenant_doc(systemJobsFlavor="azure")
+    azure_world["tenants"][0]["sandbox"] = "dev"
+    assert aws.post("/__admin/fixtures", json=azure_world).status_code == 200
+    dev = {**headers, "x-sandbox-name": "dev"}
+    assert aws.get(J, headers=dev).json() == {"_page": {"count": 0}, "children": []}
+    assert aws.get(J, headers=headers).json() == []
+
+
+def test_flavour__the_state_dump_carries_it_and_loads_back(client, aws):  # type: ignore[no-untyped-def]
+    aws_world = {"tenants": [{**WORLD["tenants"][0], "systemJobsFlavor": "aws"}]}
+    client.post("/__admin/fixtures", json=aws_world)
+    dumped = client.get("/__admin/state").json()
+    assert [t["systemJobsFlavor"] for t in dumped["tenants"]] == ["aws"]
+    client.post("/__admin/reset")
+    assert client.post("/__admin/fixtures", json=dumped).status_code == 200
+    assert client.get("/__admin/state").json() == dumped
+    # on an AWS server a tenant that does not say dumps the server's flavour, so it loads back alike
+    assert [t["systemJobsFlavor"] for t in aws.get("/__admin/state").json()["tenants"]] == ["aws"]
+
+
+def test_flavour__an_unknown_one_is_refused_naming_the_place(client):  # type: ignore[no-untyped-def]
+    bad = tenant_doc(systemJobsFlavor="gcp")
+    response = client.post("/__admin/fixtures", json=bad)
+    assert response.status_code == 400
+    assert "tenants[0].systemJobsFlavor" in response.json()["detail"]

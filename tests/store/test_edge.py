@@ -256,3 +256,17 @@ def test_tenants_do_not_share(edge: EdgeBackend) -> None:
         other.get_destination(destination_id)
     with pytest.raises(DestinationNotFound):
         other.create_projection(PROFILE, {"selector": "a", "destinationId": destination_id})
+
+
+def test_replace_projection__without_current_version_skips_the_lock(edge: EdgeBackend) -> None:
+    # SPEC-2023 marks currentVersion optional (aepp's updateProjection sends none): no lock check then.
+    destination_id = _destination(edge)
+    projection = edge.create_projection(PROFILE, {"selector": "a", "destinationId": destination_id})
+    edge.replace_projection(projection.id, {"selector": "a,b", "destinationId": destination_id})
+    edge.replace_projection(projection.id, {"selector": "a,b,c", "destinationId": destination_id})
+    assert projection.version == 3 and projection.selector == "a,b,c"
+    with pytest.raises(StaleVersion):  # sent, it is still checked
+        edge.replace_projection(
+            projection.id, {"selector": "a", "destinationId": destination_id, "currentVersion": 1}
+        )
+    assert projection.version == 3 and projection.selector == "a,b,c"

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from profile_harness.store.datasets import Fragment
-from profile_harness.store.merge import merge_fragments
+from profile_harness.store.merge import event_datasets_read, merge_fragments
 
 
 def _f(dataset: str, updated: int, record: dict[str, object]) -> Fragment:
@@ -110,3 +110,12 @@ def test_copy_on_write_merge_is_the_deep_copy_merge_and_changes_no_record(
     assert merged is not None
     assert merged.entity == _reference(before)
     assert records == before
+
+
+def test_event_datasets_read__dataset_precedence_reads_the_listed_event_datasets():
+    events = ["web", "app"]
+    assert event_datasets_read("dataSetPrecedence", ["crm", "app"], events) == {"app"}
+    assert event_datasets_read("dataSetPrecedence", ["app", "crm", "web"], events) == {"app", "web"}
+    # An order of record datasets only made no choice among the event datasets: all are read.
+    assert event_datasets_read("dataSetPrecedence", ["crm", "loyalty"], events) is None
+    assert event_datasets_read("timestampOrdered", None, events) is None

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from profile_harness.store.datasets import parse_time_ms
-from profile_harness.store.pql import analyse, lookback_start_ms, referenced_paths, result_type
+from profile_harness.store.pql import (
+    analyse,
+    expression_object,
+    lookback_start_ms,
+    referenced_paths,
+    result_type,
+)
 
 NOW = parse_time_ms("2024-05-10T12:00:00Z") or 0
 DOC_SUM = (
@@ -147,3 +154,26 @@ def test_referenced_paths__fields_not_functions_or_keywords() -> None:
     }
     assert referenced_paths("person.birthDate.getMonth() = currentMonth()") == {"person.birthDate"}
     assert "days" not in referenced_paths(DOC_SUM)
+
+
+def test_expression_object__type_and_format_default_to_the_documented_ones() -> None:
+    stored = {"type": "PQL", "format": "pql/text", "value": "a.b = 1"}
+    assert expression_object({"value": "a.b = 1"}) == stored
+    assert expression_object({"type": "PQL", "value": "a.b = 1"}) == stored
+    assert expression_object(stored) == stored
+
+
+@pytest.mark.parametrize(
+    ("expression", "named"),
+    [
+        ({"type": "SQL", "value": "x"}, "expression.type"),
+        ({"format": "pql/json", "value": "x"}, "expression.format"),
+        ({"value": " "}, "expression.value"),
+        ({"type": "PQL"}, "expression.value"),
+        ({"value": "x", "lang": "en"}, "'lang'"),
+        ("x", "expression must be an object"),
+    ],
+)
+def test_expression_object__anything_else_is_named(expression: object, named: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(named)):
+        expression_object(expression)

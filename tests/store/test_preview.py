@@ -1,4 +1,4 @@
-"""The preview backend: sample jobs started by data changes, and report figures computed from the data."""
+"""The preview backend: sample jobs run after data changes that move the profile count, and their figures."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from profile_harness.store.merge_policies import MergePolicy
 from profile_harness.store.preview import namespace_id
 
 NOW = "2026-05-01T12:00:00Z"
+#: Data ingested well before NOW: its samples have run by the time the tests read them.
+OLD = "2026-04-05T00:00:00Z"
 DAY = 86_400_000
+WINDOW = 15 * 60_000  # DOC-PSS: a batch is checked within 15 minutes of its ingestion
 
 
 def _ms(text: str) -> int:
@@ -48,7 +51,7 @@ def _ids(**namespaces: str) -> dict[str, Any]:
 
 
 def _add(
-    tenant: Tenant, dataset_id: str, *records: dict[str, Any], cls: str = PROFILE_CLASS, at: str = NOW
+    tenant: Tenant, dataset_id: str, *records: dict[str, Any], cls: str = PROFILE_CLASS, at: str = OLD
 ) -> None:
     dataset = Dataset(dataset_id, f"{dataset_id} name", cls, _ms(at), description=f"{dataset_id} data")
     dataset.batches.append(Batch(f"batch-{dataset_id}", _ms(at), list(records)))
@@ -108,21 +111,6 @@ def test_report__none_yet_is_404(kind: str, message: str):
     assert caught.value.message == message[:-1] + " for this date."
 
 
-def test_status__data_change_starts_a_job_that_ends_by_the_clock():
-    store = _store("1")
-    tenant = _tenant(store)
-    _retail(tenant)
-    running = tenant.preview.status()
-    assert running["sampleJobRunning"] == {"status": True, "submissionTimestamp": "2026-05-01 12:00:00.0"}
-    assert running["status"] == "NO_SAMPLE"
-    store.clock.advance(1000)
-    done = tenant.preview.status()
-    assert done["sampleJobRunning"] == {"status": False, "submissionTimestamp": "2026-05-01 12:00:00.0"}
-    assert done["status"] == "TASK_FINISHED"
-    assert done["lastSampledTimestamp"] == "2026-05-01 12:00:01.0"
-    assert done["totalRows"] == done["numRowsToRead"] == "3"
-
-
 def test_status__figures_and_documented_string_quirks():
     tenant = _tenant(_store())
     _retail(tenant)
@@ -130,7 +118,8 @@ def test_status__figures_and_documented_string_quirks():
     status = tenant.preview.status()
     assert status == {
         "numRowsToRead": "3",
-        "sampleJobRunning": {"status": False, "submissionTimestamp": "2026-05-01 12:00:00.0"},
+        # instant timing: submitted at the first check (crm + 15 min), ended by this first read
+        "sampleJobRunning": {"status": False, "submissionTimestamp": "2026-04-01 00:15:00.0"},
         "cosmosDocCount": '"5"',
         "totalFragmentCount": 4,
         "lastSuccessfulBatchTimestamp": '"2026-04-05T00:00:00Z"',
@@ -145,14 +134,17 @@ def test_status__figures_and_documented_string_quirks():
 
 
 def test_status__no_new_job_while_the_data_stays_the_same():
-    tenant = _tenant(_store())
+    store = _store()
+    tenant = _tenant(store)
     _retail(tenant)
     tenant.preview.status()
     first = tenant.preview.job
+    store.clock.advance(DAY)
     tenant.preview.status()
     assert tenant.preview.job is first
     assert len(tenant.preview.reports) == 1
-    _add(tenant, "more", _ids(Phone="+1"))
+    _add(tenant, "more", _ids(Phone="+1"), at="2026-05-02T12:00:00Z")
+    store.clock.advance(WINDOW)
     assert tenant.preview.status()["totalRows"] == "4"
     assert tenant.preview.job is not first
     assert len(tenant.preview.reports) == 2
@@ -168,7 +160,8 @@ def test_failed_job__leaves_no_report_and_waits_for_the_next_change():
     assert tenant.preview.job is not None and tenant.preview.job.state == "TASK_FAILED"
     tenant.preview.status()
     assert tenant.preview.reports == []
-    _add(tenant, "more", _ids(Phone="+1"))
+    _add(tenant, "more", _ids(Phone="+1"), at=NOW)
+    store.clock.advance(WINDOW)
     assert tenant.preview.status()["status"] == "TASK_FINISHED"
 
 
@@ -307,11 +300,11 @@ def test_date__picks_the_newest_report_of_that_utc_day():
     tenant = _tenant(store)
     _add(tenant, "a", _ids(Email="1@x"))
     tenant.preview.status()
+    _add(tenant, "b", _ids(Email="2@x"), at="2026-05-01T12:45:00Z")
     store.clock.advance(3_600_000)
-    _add(tenant, "b", _ids(Email="2@x"))
     tenant.preview.status()
+    _add(tenant, "c", _ids(Email="3@x"), at="2026-05-02T12:00:00Z")
     store.clock.advance(DAY)
-    _add(tenant, "c", _ids(Email="3@x"))
     tenant.preview.status()
     on_first_day = tenant.preview.dataset_overlap_report("2026-05-01")
     assert on_first_day == {"data": {"a": 1, "b": 1}, "reportTimestamp": "2026-05-01T13:00:00.000"}
@@ -340,9 +333,115 @@ def test_tenants__never_see_each_other():
         dev.preview.dataset_report()
 
 
-def test_no_default_policy__samples_as_timestamp_ordered_pdg():
+def test_untouched_sandbox__samples_with_platforms_default_policy():
     store = _store()
     tenant = store.tenant("ACME@AdobeOrg", "prod")
     _retail(tenant)
     status = tenant.preview.status()
-    assert (status["totalRows"], status["mergeStrategy"]) == ("3", "timestampOrdered_auto")
+    # Platform's default profile policy: timestamp ordered, no identity graph (one profile per record)
+    assert (status["totalRows"], status["mergeStrategy"]) == ("4", "timestampOrdered_auto")
+
+
+# -- when samples run: ingestion + 15 minutes, only on a move of more than 5% (issue 13 point 3) --
+
+
+def _people(tenant: Tenant, dataset_id: str, first: int, count: int, at: str) -> None:
+    """``count`` unstitched people (one email each), numbered from ``first``, in a new dataset."""
+    _add(tenant, dataset_id, *(_ids(Email=f"p{i}@x") for i in range(first, first + count)), at=at)
+
+
+def test_at_rest__old_data_has_its_sample_when_the_server_starts():
+    tenant = _tenant(_store("1"))
+    _retail(tenant)  # ingested 2026-04-01 .. 04-03, a month before the clock
+    status = tenant.preview.status()
+    # loyalty (1 -> 2 people) and web (2 -> 3) each moved the count by more than 5%: the last sample
+    # was submitted 15 minutes after the web batch and ran for the sample job's second
+    assert status["status"] == "TASK_FINISHED" and status["totalRows"] == "3"
+    assert status["sampleJobRunning"] == {"status": False, "submissionTimestamp": "2026-04-03 00:15:00.0"}
+    assert status["lastSampledTimestamp"] == "2026-04-03 00:15:01.0"
+    assert tenant.preview.dataset_report()["reportTimestamp"] == "2026-04-03T00:15:01.000"
+    assert [r.timestamp for r in tenant.preview.reports] == [
+        "2026-04-01T00:15:01.000",
+        "2026-04-02T00:15:01.000",
+        "2026-04-03T00:15:01.000",
+    ]
+
+
+def test_fresh_data__no_sample_until_the_window_after_the_ingestion():
+    store = _store("1")
+    tenant = _tenant(store)
+    _people(tenant, "crm", 0, 3, at=NOW)  # ingested just now, on a frozen clock
+    status = tenant.preview.status()
+    assert status["status"] == "NO_SAMPLE" and status["sampleJobRunning"] == {"status": False}
+    with pytest.raises(NotFound):
+        tenant.preview.dataset_report()
+    store.clock.advance(WINDOW - 1)
+    assert tenant.preview.status()["status"] == "NO_SAMPLE"
+    store.clock.advance(1)
+    running = tenant.preview.status()
+    assert running["sampleJobRunning"] == {"status": True, "submissionTimestamp": "2026-05-01 12:15:00.0"}
+    store.clock.advance(1000)
+    done = tenant.preview.status()
+    assert (done["status"], done["totalRows"]) == ("TASK_FINISHED", "3")
+    assert done["lastSampledTimestamp"] == "2026-05-01 12:15:01.0"
+
+
+def test_threshold__a_move_of_5_percent_or_less_runs_no_sample():
+    store = _store("1")
+    tenant = _tenant(store)
+    _people(tenant, "crm", 0, 20, at="2026-04-01T00:00:00Z")
+    assert tenant.preview.status()["totalRows"] == "20"
+    _people(tenant, "one", 20, 1, at=NOW)  # 20 -> 21: 5%, not more
+    store.clock.advance(WINDOW + 1000)
+    kept = tenant.preview.status()
+    assert kept["totalRows"] == "20" and kept["lastSampledTimestamp"] == "2026-04-01 00:15:01.0"
+    assert kept["sampleJobRunning"]["submissionTimestamp"] == "2026-04-01 00:15:00.0"
+    _people(tenant, "two", 21, 1, at="2026-05-01T12:15:00Z")  # 20 -> 22 since the last sample: 10%
+    store.clock.advance(WINDOW)
+    moved = tenant.preview.status()
+    assert moved["totalRows"] == "22" and moved["lastSampledTimestamp"] == "2026-05-01 12:30:01.0"
+
+
+def test_report__describes_the_data_as_of_its_sample():
+    store = _store("1")
+    tenant = _tenant(store)
+    _people(tenant, "crm", 0, 4, at="2026-04-01T00:00:00Z")
+    # a later batch that moves nothing (an event) is in no report until a sample runs after it
+    _add(
+        tenant,
+        "events",
+        _event(_ms("2026-04-20T00:00:00Z"), Email="p0@x"),
+        cls=EVENT_CLASS,
+        at="2026-04-20T00:00:00Z",
+    )
+    status = tenant.preview.status()
+    assert status["lastBatchId"] == '"batch-crm"' and status["cosmosDocCount"] == '"4"'
+    assert "events" not in {row["value"] for row in tenant.preview.dataset_report()["data"]}
+
+
+def test_removal__deleting_data_is_a_change_the_next_check_sees():
+    store = _store("1")
+    store.job_timing["systemJob"] = JobTiming("instant")
+    tenant = _tenant(store)
+    _people(tenant, "crm", 0, 10, at="2026-04-01T00:00:00Z")
+    _people(tenant, "web", 10, 10, at="2026-04-02T00:00:00Z")
+    assert tenant.preview.status()["totalRows"] == "20"
+    job = tenant.system_jobs.create({"dataSetId": "web"})
+    tenant.system_jobs.get(job.id)  # the first read ends the job: the web records are gone now
+    store.clock.advance(WINDOW - 1)
+    assert tenant.preview.status()["totalRows"] == "20"
+    store.clock.advance(1001)
+    after = tenant.preview.status()
+    assert after["totalRows"] == "10" and after["lastSampledTimestamp"] == "2026-05-01 12:15:01.0"
+
+
+def test_late_batch__old_data_loaded_into_a_sampled_sandbox_is_checked_at_the_next_read():
+    store = _store("1")
+    tenant = _tenant(store)
+    _people(tenant, "crm", 0, 4, at="2026-04-01T00:00:00Z")
+    assert tenant.preview.status()["totalRows"] == "4"
+    _people(tenant, "late", 4, 4, at="2026-04-10T00:00:00Z")  # loaded now, with an old ingestion time
+    running = tenant.preview.status()
+    assert running["sampleJobRunning"] == {"status": True, "submissionTimestamp": "2026-05-01 12:00:00.0"}
+    store.clock.advance(1000)
+    assert tenant.preview.status()["totalRows"] == "8"

@@ -42,8 +42,9 @@ async def adminLoadFixtures(body: Any) -> tuple[dict[str, Any], int]:
 
 
 async def adminState(org: str | None = None, sandbox: str | None = None) -> tuple[dict[str, Any], int]:
-    """GET /__admin/state"""
-    return dump_state(context.current().store, org, sandbox), 200
+    """GET /__admin/state (each tenant with its system-jobs flavour, the server's when it has none)"""
+    harness = context.current()
+    return dump_state(harness.store, org, sandbox, system_jobs_flavor=harness.options.system_jobs_flavor), 200
 
 
 async def adminRequests(limit: int | None = None) -> tuple[dict[str, Any], int]:

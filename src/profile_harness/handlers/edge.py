@@ -34,8 +34,7 @@ def _edge(*, negotiates: bool = True) -> Callable[[Handler], Handler]:
             if negotiates:
                 check_accept(request.headers.get("accept", ""))
             if "body" in kwargs:
-                strict = context.current().options.strict_media_types
-                check_body_media_type(request.headers.get("content-type", ""), strict=strict)
+                check_body_media_type(request.headers.get("content-type", ""))
             return await handler(*args, **kwargs)
 
         return wrapped

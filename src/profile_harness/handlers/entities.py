@@ -14,14 +14,14 @@ from profile_harness.store.profiles import (
     EventPage,
     EventQuery,
     ProfileBackend,
-    PropertyFilter,
     iso_utc,
     project,
+    refuse_event_filters,
+    require_related_schema,
 )
 
 Answer = tuple[Any, int]
 B2B_CLASSES = ("_xdm.context.account", "_xdm.context.opportunity")
-MAX_PROPERTY_FILTERS = 3
 UNKNOWN_LAST_MODIFIED = "1970-01-01T00:00:00Z"
 
 
@@ -63,14 +63,14 @@ def _record(
 
 
 def _event_page_body(
-    page: EventPage, fields: list[str], next_href: str, payload: dict[str, Any] | None
+    page: EventPage, query: EventQuery, next_href: str, payload: dict[str, Any] | None
 ) -> dict[str, Any]:
     children = [
         {
             "relatedEntityId": page.related_xid,
             "entityId": event_id,
             "timestamp": timestamp,
-            "entity": project(fragment.record, fields),
+            "entity": project(fragment.record, list(query.fields)),
             "lastModifiedAt": iso_utc(fragment.updated_ms),
         }
         for event_id, timestamp, fragment in page.events
@@ -80,7 +80,7 @@ def _event_page_body(
         links["payload"] = payload
     return {
         "_page": {
-            "orderby": "timestamp",
+            "orderby": query.orderby,
             "start": children[0]["entityId"] if children else "",
             "count": len(children),
             "next": page.next_cursor,
@@ -90,33 +90,6 @@ def _event_page_body(
     }
 
 
-def _event_query(
-    *,
-    start_ms: int | None,
-    end_ms: int | None,
-    orderby: str | None,
-    limit: int | None,
-    cursor: str | None,
-    properties: list[str],
-    fields: list[str],
-) -> EventQuery:
-    if len(properties) > MAX_PROPERTY_FILTERS:
-        raise BadRequest(
-            f"at most {MAX_PROPERTY_FILTERS} property filters are allowed, got {len(properties)}"
-        )
-    if start_ms is not None and end_ms is not None and end_ms < start_ms:
-        raise BadRequest("endTime is before startTime")
-    return EventQuery(
-        start_ms=start_ms,
-        end_ms=end_ms,
-        descending=(orderby or "").strip().startswith("-"),
-        limit=limit or 1000,
-        cursor=cursor or None,
-        filters=tuple(PropertyFilter.parse(p) for p in properties),
-        fields=tuple(fields),
-    )
-
-
 async def retrieveEntity(**q: Any) -> Answer:
     """GET /access/entities: one entity keyed by its XID, or one page of a profile's events."""
     profiles = context.tenant().profiles
@@ -124,6 +97,7 @@ async def retrieveEntity(**q: Any) -> Answer:
     fields = _fields(q.get("fields"))
     if schema == EVENT_CLASS:
         return _events_get(profiles, q, fields), 200
+    refuse_event_filters(schema, q.get("property"))
     entity_id = q.get("entityId")
     if not entity_id:
         raise BadRequest("entityId is required for " + schema)
@@ -139,25 +113,24 @@ def _events_get(profiles: ProfileBackend, q: dict[str, Any], fields: list[str]) 
     related_id = q.get("relatedEntityId")
     if not related_id:
         raise BadRequest("relatedEntityId is required to look up experience events")
-    related_schema = q.get("relatedSchemaname") or PROFILE_CLASS
+    related_schema = require_related_schema(q.get("relatedSchemaname"), where="query parameter")
     policy = profiles.policy(related_schema, q.get("mergePolicyId"))
     identity = profiles.identity(related_id, q.get("relatedEntityIdNS"))
-    orderby = q.get("orderby") or q.get("orderBy")
-    query = _event_query(
+    query = EventQuery.build(
         start_ms=q.get("startTime"),
         end_ms=q.get("endTime"),
-        orderby=orderby,
+        orderby=q.get("orderby") or q.get("orderBy"),
         limit=q.get("limit"),
         cursor=q.get("start"),
         properties=list(q.get("property") or []),
         fields=fields,
     )
-    page = profiles.events(profiles.related(identity, policy), xid_for(*identity), query)
+    page = profiles.events(profiles.related(identity, policy), xid_for(*identity), query, policy=policy)
     if not page.events and not query.cursor:
         raise NotFound(f"No experience events match {related_id}", cause="XDM objects not found.")
     params: dict[str, Any] = {
         "start": page.next_cursor,
-        "orderby": orderby or "timestamp",
+        "orderby": query.orderby,
         "schema.name": EVENT_CLASS,
     }
     params["relatedSchema.name"] = related_schema
@@ -168,7 +141,7 @@ def _events_get(profiles: ProfileBackend, q: dict[str, Any], fields: list[str]) 
     href = "/entities?" + urlencode(params)
     if q.get("property"):
         href += "&" + urlencode([("property", p) for p in q["property"]])
-    return _event_page_body(page, fields, href, None)
+    return _event_page_body(page, query, href, None)
 
 
 async def retrieveMultipleEntities(body: dict[str, Any]) -> Answer:
@@ -176,9 +149,12 @@ async def retrieveMultipleEntities(body: dict[str, Any]) -> Answer:
     profiles = context.tenant().profiles
     schema = body["schema"]["name"]
     fields = _fields(body.get("fields"))
-    # A missing policy fails the whole call (422), not each identity.
-    related_schema = (body.get("relatedSchema") or {}).get("name") or PROFILE_CLASS
-    profiles.policy(related_schema if schema == EVENT_CLASS else schema, body.get("mergePolicyId"))
+    # A missing relatedSchema.name (400) or policy (422) fails the whole call, not each identity.
+    if schema == EVENT_CLASS:
+        related_schema = (body.get("relatedSchema") or {}).get("name")
+        profiles.policy(require_related_schema(related_schema, where="body field"), body.get("mergePolicyId"))
+    else:
+        profiles.policy(schema, body.get("mergePolicyId"))
     results: dict[str, Any] = {}
     failures: list[dict[str, Any]] = []
     for item in body["identities"]:
@@ -214,12 +190,12 @@ def _events_post(
     related_id = item.get("relatedEntityId") or item.get("entityId")
     if not related_id:
         raise BadRequest("each identity of an event lookup needs a relatedEntityId")
-    related_schema = (body.get("relatedSchema") or {}).get("name") or PROFILE_CLASS
+    related_schema = require_related_schema((body.get("relatedSchema") or {}).get("name"), where="body field")
     policy = profiles.policy(related_schema, body.get("mergePolicyId"))
     namespace = (item.get("entityIdNS") or {}).get("code")
     identity = profiles.identity(related_id, namespace)
     window = body.get("timeFilter") or {}
-    query = _event_query(
+    query = EventQuery.build(
         start_ms=window.get("startTime"),
         end_ms=window.get("endTime"),
         orderby=body.get("orderby") or body.get("orderBy"),
@@ -229,10 +205,10 @@ def _events_post(
         fields=fields,
     )
     xid = xid_for(*identity)
-    page = profiles.events(profiles.related(identity, policy), xid, query)
+    page = profiles.events(profiles.related(identity, policy), xid, query, policy=policy)
     next_item = {k: v for k, v in item.items() if k != "start"} | {"start": page.next_cursor}
     payload = {**body, "identities": [next_item]}
-    return xid, _event_page_body(page, fields, "/entities", payload)
+    return xid, _event_page_body(page, query, "/entities", payload)
 
 
 async def deleteEntity(**q: Any) -> Answer:
@@ -242,7 +218,8 @@ async def deleteEntity(**q: Any) -> Answer:
         raise BadRequest(f"only {PROFILE_CLASS} entities can be deleted")
     identity = profiles.identity(q["entityId"], q.get("entityIdNS"))
     policy = profiles.policy(PROFILE_CLASS, q.get("mergePolicyId"))
-    if profiles.delete(identity, policy) == 0:
+    # A deletion is a change of the Profile data that the preview sample rules check.
+    if context.tenant().preview.removing(lambda: profiles.delete(identity, policy)) == 0:
         raise NotFound(f"No profile matches {q['entityId']}")
     return None, 202
 

@@ -56,16 +56,29 @@ async def createExportJob(body: dict[str, Any], **_: Any) -> Answer:
 
 
 async def listExportJobs(
-    limit: int | None = None, offset: str | None = None, status: str | None = None
+    limit: int | None = None,
+    offset: str | None = None,
+    status: str | None = None,
+    start: int | None = None,
+    page: int | None = None,
+    sort: str | None = None,
 ) -> Answer:
-    """GET /export/jobs: newest first, `records` / `page` / `link.next`."""
+    """GET /export/jobs: newest first (or by `sort`), `records` / `page` / `link.next`."""
     size = limit or 20
-    page = context.tenant().export_jobs.page(limit=size, offset=offset, status=status)
-    info: dict[str, Any] = {"sortField": "createdTime", "sort": "desc", "pageSize": len(page.jobs)}
-    body: dict[str, Any] = {"records": [_dict(job) for job in page.jobs], "page": info}
-    if page.next_offset:
-        info["pageOffset"] = page.next_offset
-        query = {"limit": size, "offset": page.next_offset, **({"status": status} if status else {})}
+    found = context.tenant().export_jobs.page(
+        limit=size, offset=offset, status=status, start=start, page=page, sort=sort
+    )
+    field, descending = found.order
+    info: dict[str, Any] = {
+        "sortField": field,
+        "sort": "desc" if descending else "asc",
+        "pageSize": len(found.jobs),
+    }
+    body: dict[str, Any] = {"records": [_dict(job) for job in found.jobs], "page": info}
+    if found.next_offset:
+        # The cursor names the last job shown, so the next page follows it whatever was skipped.
+        info["pageOffset"] = found.next_offset
+        query = {"limit": size, "offset": found.next_offset, **({"status": status} if status else {})}
         body["link"] = {"next": "/export/jobs/?" + urlencode(query)}
     return body, 200
 

@@ -14,8 +14,10 @@ Answer = tuple[Any, int]
 
 
 def _aws() -> bool:
-    """The server's flavour (``serve --system-jobs-flavor``): the two shapes of DOC-SJ."""
-    return context.current().options.system_jobs_flavor == "aws"
+    """The tenant's flavour (fixture ``systemJobsFlavor``), else the server's (``serve
+    --system-jobs-flavor``): the two shapes of DOC-SJ."""
+    default = context.current().options.system_jobs_flavor
+    return context.tenant().system_jobs.flavor_or(default) == "aws"
 
 
 def _dict(job: SystemJob) -> dict[str, Any]:

@@ -24,7 +24,14 @@ from profile_harness.errors import BadRequest, NotFound, Unprocessable
 from profile_harness.store.identity import Identity
 from profile_harness.store.jobs import Job, Lifecycle
 from profile_harness.store.merge_policies import sandbox_info
-from profile_harness.store.pql import PqlAnalysis, analyse, lookback_start_ms
+from profile_harness.store.pql import (
+    EXPRESSION_FORMAT,
+    EXPRESSION_TYPE,
+    PqlAnalysis,
+    analyse,
+    expression_object,
+    lookback_start_ms,
+)
 from profile_harness.store.profiles import EventQuery
 
 if TYPE_CHECKING:
@@ -128,22 +135,22 @@ def _check_duration(duration: Any) -> dict[str, Any]:
 
 
 def _check_expression(expression: Any) -> tuple[dict[str, Any], str]:
-    """The expression as stored and the merge function it implies."""
-    if (
-        not isinstance(expression, dict)
-        or expression.get("type") != "PQL"
-        or expression.get("format") != "pql/text"
-        or not isinstance(expression.get("value"), str)
-        or not expression["value"].strip()
-    ):
-        raise BadRequest("expression needs type PQL, format pql/text and a non-empty value")
-    merge = analyse(expression["value"]).merge_function
+    """The expression as stored (``type``/``format`` default to PQL, pql/text) and its merge function."""
+    try:
+        stored = expression_object(expression)
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
+    merge = analyse(stored["value"]).merge_function
     if merge is None:
         raise BadRequest(
             "The expression has no aggregation to derive mergeFunction from: end it with sum(...), "
             "min(...), max(...), count() or topN(timestamp, 1)...head()"
         )
-    return {"type": "PQL", "format": "pql/text", "value": expression["value"]}, merge
+    return stored, merge
+
+
+def _with_defaults(expression: dict[str, Any]) -> dict[str, Any]:
+    return {"type": EXPRESSION_TYPE, "format": EXPRESSION_FORMAT, **expression}
 
 
 def _check_name(name: Any) -> str:
@@ -274,6 +281,9 @@ class ComputedAttributeBackend:
         for name in SYSTEM_FIELDS:
             if name in body and body[name] != current[name]:
                 raise BadRequest(f"{name} is set by the system and cannot be changed")
+        if isinstance(body.get("expression"), dict):
+            # Left-out type and format are the defaults: the same text is no change.
+            body = {**body, "expression": _with_defaults(body["expression"])}
         changed = [k for k in EDITABLE if k in body and body[k] != current[k]]
         status = body.get("status", attribute.status)
         if attribute.status != "DRAFT" and changed:

@@ -86,17 +86,12 @@ def _parameters(media_type: str) -> dict[str, str]:
     return params
 
 
-def check_body_media_type(content_type: str, *, strict: bool = False) -> None:
-    """Refuse a vendor type of another ``version`` than 1 (DECISIONS: another version gets 415), and
-    under ``strict`` (``serve --strict-media-types``) plain ``application/json`` (DOC-TS).
+def check_body_media_type(content_type: str) -> None:
+    """Refuse a vendor type of another ``version`` than 1 (DECISIONS: another version gets 415).
 
-    The gateway has already checked the type against the spec; it ignores parameters, so the
-    version is checked here.
+    The gateway has already checked the type against the spec (``application/json`` is 415 there,
+    unless lenient); it ignores parameters, so the version is checked here.
     """
-    if strict and content_type.split(";", 1)[0].strip().lower() == "application/json":
-        raise UnsupportedMediaType(
-            f"Content-Type {content_type.strip()} is not accepted; use the vendor media type of the resource"
-        )
     version = _parameters(content_type).get("version")
     if version is not None and version != "1":
         raise UnsupportedMediaType(
@@ -303,9 +298,15 @@ def _require(body: dict[str, Any], *names: str) -> None:
             raise BadRequest(f"{name}: required property is missing")
 
 
-def _check_version(kind: str, stored: int, body: dict[str, Any]) -> None:
+def _check_version(kind: str, stored: int, body: dict[str, Any], *, required: bool = True) -> None:
+    """The optimistic lock: a ``currentVersion`` sent must be the stored ``version``.
+
+    Not ``required`` (projection configurations, SPEC-2023): a body without it is not checked.
+    """
     current = body.get("currentVersion")
     if current is None:
+        if not required:
+            return
         raise BadRequest("currentVersion: required property is missing")
     if current != stored:
         raise StaleVersion(
@@ -417,7 +418,8 @@ class EdgeBackend:
         projection = self.get_projection(projection_id)
         _require(body, "selector", "destinationId")
         check_selector(body["selector"])
-        _check_version("projection configuration", projection.version, body)
+        # SPEC-2023 marks currentVersion optional (aepp's updateProjection sends none): no lock then.
+        _check_version("projection configuration", projection.version, body, required=False)
         destination_id = self._existing_destination(body["destinationId"])
         name = body.get("name")
         self._check_name_free(projection.schema_name, name, exclude=projection.id)

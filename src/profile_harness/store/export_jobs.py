@@ -8,13 +8,12 @@ merged profile, restricted to ``fields``, with the profile's events under ``even
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from profile_harness.errors import BadRequest, NotBuilt, NotFound, Unprocessable
 from profile_harness.store.datasets import (
-    EVENT_CLASS,
     UNION_SCHEMA,
     Batch,
     Dataset,
@@ -48,6 +47,23 @@ def _fields(value: str | None) -> list[str]:
     return [f.strip() for f in (value or "").split(",") if f.strip()]
 
 
+def _write_errors(job: ExportJob, error: Exception) -> list[dict[str, Any]]:
+    """A failed write in the shape of DOC-EXP's failed job: the Profile error, then its cause."""
+    cause = type(error)
+    return [
+        {
+            "code": "0090000009",
+            "msg": f"Error writing profiles to output path '{job.dataset.id}/{job.batch_id}'",
+            "callStack": __name__,
+        },
+        {
+            "code": "unknown",
+            "msg": str(error) or cause.__name__,
+            "callStack": f"{cause.__module__}.{cause.__qualname__}: {error}",
+        },
+    ]
+
+
 @dataclass
 class ExportJob:
     id: int
@@ -70,6 +86,32 @@ class ExportJob:
 class ExportPage:
     jobs: list[ExportJob]
     next_offset: str | None
+    order: tuple[str, bool] = ("createdTime", True)  # the field the page is sorted on, descending
+
+
+#: The list's own order (DOC-EXP `page`: `sortField: createdTime`, `sort: desc`).
+DEFAULT_ORDER = ("createdTime", True)
+#: Job fields a list can be sorted on (``sort=<field>:asc|desc``); ``createdTime`` is the page's name
+#: for ``creationTime``.
+_SORT_KEYS: dict[str, Callable[[ExportJob], Any]] = {
+    "createdTime": lambda j: j.job.created_ms,
+    "creationTime": lambda j: j.job.created_ms,
+    "updateTime": lambda j: j.updated_ms,
+    "id": lambda j: j.id,
+    "status": lambda j: j.job.state,
+    "requestId": lambda j: j.request_id,
+}
+
+
+def _parse_sort(sort: str | None) -> tuple[str, bool] | None:
+    if not sort:
+        return None
+    field_name, _, direction = sort.partition(":")
+    if field_name not in _SORT_KEYS or direction not in ("asc", "desc"):
+        raise BadRequest(
+            f"sort {sort!r} is not <field>:asc or <field>:desc with a field of {', '.join(_SORT_KEYS)}"
+        )
+    return field_name, direction == "desc"
 
 
 class ExportJobBackend:
@@ -140,14 +182,8 @@ class ExportJobBackend:
             if policy is None:
                 raise Unprocessable(f"No default merge policy exists for {schema_name}; give mergePolicy.id")
             return policy
-        try:
-            policy = policies.get(requested["id"])
-        except NotFound:
-            raise Unprocessable(f"Merge policy {requested['id']} does not exist") from None
-        version = requested.get("version")
-        if version is not None and version != policy.version:
-            raise Unprocessable(f"Merge policy {policy.id} has version {policy.version}, not {version}")
-        return policy
+        # 422 when unknown, of another class, or at a version not kept; no version: the latest.
+        return policies.lookup(requested["id"], schema_name, requested.get("version"))
 
     # -- read ----------------------------------------------------------------------------------
 
@@ -161,7 +197,12 @@ class ExportJobBackend:
     def _advance(self, job: ExportJob) -> None:
         before = job.job.state
         now = self.tenant.clock.now_ms()
-        job.job.advance(now, lambda: self._complete(job))
+        failure: list[dict[str, Any]] = []
+        job.job.advance(now, lambda: failure.extend(self._complete(job)))
+        if failure:
+            # The write failed: the job ends FAILED with the errors in its body (DOC-EXP's failed
+            # job), never as an error of the request that read it.
+            job.job.state, job.job.errors = EXPORT_LIFECYCLE.failed, failure
         if job.job.started_ms is not None and not job.compute_ids:
             job.compute_ids = {"exportJob": self.tenant.ids.uuid(), "pushJob": self.tenant.ids.uuid()}
         if job.job.state != before:
@@ -174,26 +215,41 @@ class ExportJobBackend:
         assert batch is not None  # created with the job, removed only by a delete request
         return batch
 
-    def _complete(self, job: ExportJob) -> None:
-        """Write the merged profiles into the job's batch as Parquet parts, a chunk at a time."""
+    def _complete(self, job: ExportJob) -> list[dict[str, Any]]:
+        """Write the merged profiles into the job's batch as Parquet parts, a chunk at a time.
+
+        Answers the job's errors when the export could not be written (nothing is then written).
+        """
         batch = self._batch(job)
+        try:
+            parts, exported = self._write(job)
+        except Exception as error:  # any failure of the export is the job's, not the reader's
+            return _write_errors(job, error)
+        batch.record_count = exported  # the rows live in the Parquet parts only
+        batch.status = "success"
+        job.exported = exported
+        self.tenant.datasets.changed()
+        self.tenant.catalog.write_files(job.dataset, batch, parts)
+        return []
+
+    def _write(self, job: ExportJob) -> tuple[list[tuple[str, bytes]], int]:
+        """The job's Parquet parts (every asked-for field a column, even where no profile has it)."""
+        columns = list(job.fields)
+        if job.event_fields is not None:
+            columns += [f"eventList.{f}" for f in job.event_fields] or ["eventList"]
         parts: list[tuple[str, bytes]] = []
         chunk: list[dict[str, Any]] = []
         exported = 0
         for row in self.rows(job):
             chunk.append(row)
             if len(chunk) == ROWS_PER_PART:
-                parts.append((f"part-{len(parts):05d}.parquet", to_parquet(chunk)))
+                parts.append((f"part-{len(parts):05d}.parquet", to_parquet(chunk, columns)))
                 exported += len(chunk)
                 chunk = []
         if chunk or not parts:
-            parts.append((f"part-{len(parts):05d}.parquet", to_parquet(chunk)))
+            parts.append((f"part-{len(parts):05d}.parquet", to_parquet(chunk, columns)))
             exported += len(chunk)
-        batch.record_count = exported  # the rows live in the Parquet parts only
-        batch.status = "success"
-        job.exported = exported
-        self.tenant.datasets.changed()
-        self.tenant.catalog.write_files(job.dataset, batch, parts)
+        return parts, exported
 
     def rows(self, job: ExportJob) -> Iterator[dict[str, Any]]:
         """One row per merged profile of the job's schema, under its policy, restricted to its fields."""
@@ -219,15 +275,35 @@ class ExportJobBackend:
                 entity = self.tenant.computed_attributes.attach(entity, related)
             row = project(entity, job.fields)
             if job.event_fields is not None:
-                events = sorted(profiles.fragments_of(EVENT_CLASS, related), key=_event_order)
-                row["eventList"] = [
+                # The event datasets the policy reads, as an event lookup under it reads them.
+                events = sorted(profiles.event_fragments(related, job.policy), key=_event_order)
+                event_list = [
                     project(e.record, job.event_fields)
                     for e in events
                     if job.events_from_ms is None or e.updated_ms >= job.events_from_ms
                 ]
+                row = {**row, "eventList": event_list}  # ``row`` may be the merge itself: not changed
             yield row
 
-    def page(self, *, limit: int, offset: str | None, status: str | None) -> ExportPage:
+    def page(
+        self,
+        *,
+        limit: int,
+        offset: str | None = None,
+        status: str | None = None,
+        start: int | None = None,
+        page: int | None = None,
+        sort: str | None = None,
+    ) -> ExportPage:
+        """Newest first; after the ``offset`` cursor, ``start`` jobs and ``page`` pages are skipped.
+
+        ``sort`` (``<field>:asc|desc``) orders the jobs when they fit on one page only: DOC-EXP
+        says it "does not work when returning multiple pages of results" (as for system jobs).
+        """
+        start, page = start or 0, page or 0
+        if limit < 1 or start < 0 or page < 0:
+            raise BadRequest("limit must be a positive integer, start and page 0 or more")
+        order = _parse_sort(sort)
         jobs = list(self._jobs.values())
         for job in jobs:
             self._advance(job)
@@ -237,9 +313,18 @@ class ExportJobBackend:
         if offset:
             created, job_id = self._decode(offset)
             ordered = [j for j in ordered if (j.job.created_ms, j.id) < (created, job_id)]
-        page = ordered[:limit]
+        ordered = ordered[start:]
+        if order is not None and len(ordered) <= limit:
+            field_name, descending = order
+            ordered.sort(
+                key=lambda j: (_SORT_KEYS[field_name](j), j.job.created_ms, j.id), reverse=descending
+            )
+        else:
+            order = None
+        ordered = ordered[page * limit :]
+        shown = ordered[:limit]
         more = len(ordered) > limit
-        return ExportPage(page, self._encode(page[-1]) if more and page else None)
+        return ExportPage(shown, self._encode(shown[-1]) if more and shown else None, order or DEFAULT_ORDER)
 
     @staticmethod
     def _encode(job: ExportJob) -> str:

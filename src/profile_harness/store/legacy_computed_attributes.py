@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from profile_harness.errors import BadRequest, NotFound, Unprocessable
 from profile_harness.store.merge_policies import sandbox_info
-from profile_harness.store.pql import lookup, referenced_paths, result_type
+from profile_harness.store.pql import (
+    expression_object,
+    lookup,
+    profile_paths,
+    referenced_paths,
+    result_type,
+)
 
 if TYPE_CHECKING:
     from profile_harness.store.tenant import Tenant
@@ -67,6 +73,10 @@ def _xdm_type(value: Any) -> str:
     return "string"
 
 
+def _class_label(schema_name: str) -> str:
+    return f"record of a dataset of class {schema_name or '(none)'}"
+
+
 def _defined_on(schema_name: str) -> list[dict[str, str]]:
     union = schema_name.removeprefix("_xdm.context.")
     return [
@@ -79,16 +89,11 @@ def _defined_on(schema_name: str) -> list[dict[str, str]]:
 
 
 def _check_expression(expression: Any) -> dict[str, Any]:
-    if (
-        not isinstance(expression, dict)
-        or set(expression) != {"type", "format", "value"}
-        or expression["type"] != "PQL"
-        or expression["format"] != "pql/text"
-        or not isinstance(expression["value"], str)
-        or not expression["value"].strip()
-    ):
-        raise BadRequest("expression needs exactly type PQL, format pql/text and a non-empty value")
-    return dict(expression)
+    """The expression as stored; ``type`` and ``format`` default to PQL and pql/text."""
+    try:
+        return dict(expression_object(expression))
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
 
 
 class LegacyComputedAttributeBackend:
@@ -131,8 +136,8 @@ class LegacyComputedAttributeBackend:
 
     # -- rules -------------------------------------------------------------------------------
 
-    def _field_type(self, schema_name: str, field_path: str) -> str:
-        """The XDM type of a field of the class, as its records hold it; 400 when none does."""
+    def _field_type(self, schema_name: str, field_path: str) -> str | None:
+        """The XDM type of a field of the class, as its records hold it; None when none does."""
         for dataset in self.tenant.datasets:
             if dataset.schema_class != schema_name:
                 continue
@@ -141,7 +146,26 @@ class LegacyComputedAttributeBackend:
                     found, value = lookup(record, field_path)
                     if found and value is not None:
                         return _xdm_type(value)
-        raise BadRequest(SCHEMA_LOOKUP)
+        return None
+
+    def _target_type(self, schema_name: str, field_path: str) -> str:
+        """The type of the field the attribute fills; DOC-TS's 400, naming the field, when it is unknown."""
+        found = self._field_type(schema_name, field_path)
+        if found is None:
+            raise BadRequest(
+                f"{SCHEMA_LOOKUP}: no {_class_label(schema_name)} holds the field {field_path} "
+                "(the harness knows a class's fields from its datasets' records)"
+            )
+        return found
+
+    def _check_reads(self, text: str, schema_name: str) -> None:
+        """Every profile field the expression reads (outside ``xEvent[...]``) is a field of the class."""
+        for path in sorted(profile_paths(text)):
+            if self._field_type(schema_name, path) is None:
+                raise BadRequest(
+                    f"The expression reads {path}, which is not a field of {schema_name}: no "
+                    f"{_class_label(schema_name)} holds it"
+                )
 
     def _dependencies(self, text: str, schema_name: str, own_id: str | None) -> list[str]:
         paths = referenced_paths(text)
@@ -195,7 +219,8 @@ class LegacyComputedAttributeBackend:
         name, path = str(body["name"]), str(body["path"])
         schema_name = str((body["schema"] or {}).get("name", ""))
         expression = _check_expression(body["expression"])
-        field_type = self._field_type(schema_name, f"{path}.{name}")
+        field_type = self._target_type(schema_name, f"{path}.{name}")
+        self._check_reads(expression["value"], schema_name)
         if any(a.name == name and a.schema_name == schema_name for a in self._attributes.values()):
             raise BadRequest(DUPLICATE_NAME)
         self._check_return(expression["value"], field_type)
@@ -249,6 +274,7 @@ class LegacyComputedAttributeBackend:
             raise BadRequest("active must be true or false")
         dependencies = attribute.dependencies
         if expression != attribute.expression:
+            self._check_reads(expression["value"], attribute.schema_name)
             self._check_return(expression["value"], attribute.return_type)
             dependencies = self._dependencies(expression["value"], attribute.schema_name, attribute.id)
         attribute.description = description

@@ -8,7 +8,7 @@ from typing import Any
 
 from profile_harness.store.datasets import Fragment
 
-__all__ = ["MergedEntity", "merge_fragments"]
+__all__ = ["MergedEntity", "event_datasets_read", "merge_fragments"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +97,20 @@ def merge_fragments(
     entity = merge.entity
     sources = list(dict.fromkeys(f.dataset_id for f in chosen))
     return MergedEntity(entity, sources, max(f.updated_ms for f in chosen), len(chosen))
+
+
+def event_datasets_read(
+    attribute_merge: str, order: list[str] | None, event_datasets: Iterable[str]
+) -> frozenset[str] | None:
+    """Which of ``event_datasets`` a merge policy reads a profile's events from; None for all of them.
+
+    ``timestampOrdered`` reads every dataset. Under ``dataSetPrecedence``, datasets left out of
+    ``order`` are not merged (DOC-MP), and DOC-MPO has the event datasets chosen alongside the ordered
+    profile datasets: the event datasets ``order`` names are read, the others are not. An ``order``
+    that names no event dataset (as in every DOC-MP example, which orders record datasets) made no
+    choice among them, and all are read (spec/DECISIONS.md).
+    """
+    if attribute_merge != "dataSetPrecedence":
+        return None
+    listed = frozenset(order or ()) & frozenset(event_datasets)
+    return listed or None

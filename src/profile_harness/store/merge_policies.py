@@ -1,8 +1,10 @@
 """Merge policies of one tenant and their rules (DOC-MP, DOC-MPO; choices in spec/DECISIONS.md).
 
-Rules: one default policy per schema class (a new default un-defaults the old one); at most one
-policy active on edge; an active-on-edge policy cannot be deleted; at most five policies; ``version``
-goes up and ``updateEpoch`` is refreshed on every change.
+Rules: one default policy per schema class (a new default un-defaults the old one, which counts as
+an update of it); at most one policy active on edge; an active-on-edge policy cannot be deleted; at
+most five policies; ``version`` goes up and ``updateEpoch`` is refreshed on every change, and the
+recent versions of each policy stay readable (:meth:`MergePolicyBackend.at_version`) for the exports
+that name one. A new sandbox starts with Platform's default profile policy (:data:`PLATFORM_DEFAULT_ID`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import dataclasses
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -17,10 +20,26 @@ from typing import Any
 
 from profile_harness.errors import BadRequest, NotFound, Unprocessable
 from profile_harness.store.clock import Clock, IdSource
+from profile_harness.store.datasets import PROFILE_CLASS
 
-__all__ = ["MAX_POLICIES", "MergePolicy", "MergePolicyBackend", "MergePolicyPage", "sandbox_info"]
+__all__ = [
+    "KEPT_VERSIONS",
+    "MAX_POLICIES",
+    "PLATFORM_DEFAULT_ID",
+    "MergePolicy",
+    "MergePolicyBackend",
+    "MergePolicyPage",
+    "platform_default",
+    "sandbox_info",
+]
 
 MAX_POLICIES = 5
+#: Versions of one policy kept readable besides its first: the latest ones (the first stays too,
+#: since clients such as aepp's ``createExportJob`` always ask for version 1).
+KEPT_VERSIONS = 20
+#: Id of the policy every new sandbox starts with: the "Profile Default Merge Policy" of DOC-MP's
+#: bulk-get and list examples, which DOC-EXP's export examples also name.
+PLATFORM_DEFAULT_ID = "0bf16e61-90e9-4204-b8fa-ad250360957b"
 PATCH_PATHS = {
     "/name",
     "/identityGraph.type",
@@ -78,6 +97,19 @@ class MergePolicy:
         return body
 
 
+def platform_default(now_s: int) -> MergePolicy:
+    """Platform's default policy of a new sandbox (DOC-MP: every organization is given one)."""
+    return MergePolicy(
+        id=PLATFORM_DEFAULT_ID,
+        name="Profile Default Merge Policy",
+        schema_name=PROFILE_CLASS,
+        identity_graph="none",
+        attribute_merge="timestampOrdered",
+        default=True,
+        update_epoch=now_s,
+    )
+
+
 @dataclass(frozen=True)
 class MergePolicyPage:
     policies: list[MergePolicy]
@@ -113,12 +145,21 @@ def _policy_fields(body: dict[str, Any]) -> dict[str, Any]:
 
 
 class MergePolicyBackend:
-    """The merge policies of one (org, sandbox)."""
+    """The merge policies of one (org, sandbox), starting with Platform's default policy.
+
+    Policy objects are never changed in place: every change stores a new one, and the versions of
+    each policy are kept (its first and the latest :data:`KEPT_VERSIONS`), so an export job holding
+    a policy keeps the version it was created with.
+    """
 
     def __init__(self, org: str, sandbox: str, clock: Clock, ids: IdSource) -> None:
         self.org, self.sandbox = org, sandbox
         self.clock, self.ids = clock, ids
         self._policies: dict[str, MergePolicy] = {}
+        self._versions: dict[str, dict[int, MergePolicy]] = {}
+        self._store(platform_default(clock.now_s()))
+        #: True while the sandbox holds only Platform's default, untouched (see :meth:`clear_pristine`).
+        self.pristine = True
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -133,6 +174,33 @@ class MergePolicyBackend:
 
     def default_for(self, schema_name: str) -> MergePolicy | None:
         return next((p for p in self._policies.values() if p.default and p.schema_name == schema_name), None)
+
+    def at_version(self, policy_id: str, version: int) -> MergePolicy:
+        """The policy as it was at ``version``; NotFound when the policy or that version is not kept."""
+        kept = self._versions.get(policy_id)
+        if kept is None:
+            raise NotFound(f"Merge policy {policy_id} does not exist")
+        policy = kept.get(version)
+        if policy is None:
+            known = ", ".join(str(v) for v in sorted(kept))
+            raise NotFound(f"Merge policy {policy_id} has no version {version}; versions kept: {known}")
+        return policy
+
+    def lookup(self, policy_id: str, schema_name: str, version: int | None = None) -> MergePolicy:
+        """The policy a profile read or export names, checked against the class it reads (422s).
+
+        ``version`` picks an earlier version (DOC-EXP: "the specific version"), else the current one.
+        """
+        try:
+            policy = self.get(policy_id) if version is None else self.at_version(policy_id, version)
+        except NotFound as exc:
+            raise Unprocessable(exc.message) from None
+        if policy.schema_name != schema_name:
+            raise Unprocessable(
+                f"Merge policy {policy_id} is for the class {policy.schema_name} and cannot merge "
+                f"{schema_name}; give a merge policy of {schema_name}"
+            )
+        return policy
 
     def bulk_get(self, ids: list[str]) -> list[MergePolicy]:
         return [self._policies[i] for i in dict.fromkeys(ids) if i in self._policies]
@@ -190,17 +258,17 @@ class MergePolicyBackend:
     def create(self, body: dict[str, Any], *, policy_id: str | None = None) -> MergePolicy:
         if len(self._policies) >= MAX_POLICIES:
             raise Unprocessable(f"Maximum of {MAX_POLICIES} merge policies allowed per organization")
+        # The server-owned fields a client may send back (id, imsOrgId, sandbox, version,
+        # updateEpoch) are not read: the service names and versions the new policy itself.
         fields = _policy_fields(body)
         policy = MergePolicy(id=policy_id or self.ids.uuid(), update_epoch=self.clock.now_s(), **fields)
         self._check_edge(policy)
-        self._policies[policy.id] = policy
-        self._settle_default(policy)
+        self._commit(policy)
         return policy
 
     def replace(self, policy_id: str, body: dict[str, Any]) -> MergePolicy:
+        """Overwrite the policy the path names; server-owned fields of the body, ``id`` too, are ignored."""
         current = self.get(policy_id)
-        if body.get("id") not in (None, policy_id):
-            raise BadRequest(f"id {body['id']!r} in the body does not match {policy_id!r} in the path")
         updated = MergePolicy(
             id=policy_id,
             version=current.version + 1,
@@ -208,8 +276,7 @@ class MergePolicyBackend:
             **_policy_fields(body),
         )
         self._check_edge(updated)
-        self._policies[policy_id] = updated
-        self._settle_default(updated)
+        self._commit(updated)
         return updated
 
     def patch(self, policy_id: str, operations: list[dict[str, Any]]) -> MergePolicy:
@@ -220,8 +287,7 @@ class MergePolicyBackend:
         updated.version = current.version + 1
         updated.update_epoch = self.clock.now_s()
         self._check_edge(updated)
-        self._policies[policy_id] = updated
-        self._settle_default(updated)
+        self._commit(updated)
         return updated
 
     def _apply(self, policy: MergePolicy, operation: dict[str, Any]) -> None:
@@ -268,6 +334,8 @@ class MergePolicyBackend:
                 "set isActiveOnEdge to false first"
             )
         del self._policies[policy_id]
+        del self._versions[policy_id]
+        self.pristine = False
 
     def _check_edge(self, policy: MergePolicy) -> None:
         if not policy.is_active_on_edge:
@@ -278,18 +346,43 @@ class MergePolicyBackend:
                 f"Only one merge policy may be active on edge; {other.id} is already active on edge"
             )
 
-    def _settle_default(self, policy: MergePolicy) -> None:
+    def _commit(self, policy: MergePolicy) -> None:
+        """Store a new or changed policy and settle the default of its class."""
+        self._store(policy)
+        self.pristine = False
         if not policy.default:
             return
-        for other in self._policies.values():
+        # The previous default of the class is updated by the system (DOC-MP, DOC-MPO): a new version.
+        for other in list(self._policies.values()):
             if other.id != policy.id and other.default and other.schema_name == policy.schema_name:
-                other.default = False
-                other.version += 1
-                other.update_epoch = self.clock.now_s()
+                self._store(
+                    dataclasses.replace(
+                        other, default=False, version=other.version + 1, update_epoch=self.clock.now_s()
+                    )
+                )
+
+    def _store(self, policy: MergePolicy) -> None:
+        self._policies[policy.id] = policy
+        kept = self._versions.setdefault(policy.id, {})
+        kept[policy.version] = policy
+        if len(kept) > KEPT_VERSIONS + 1:  # drop the oldest but the first
+            _first, *rest = sorted(kept)
+            for version in rest[: len(kept) - KEPT_VERSIONS - 1]:
+                del kept[version]
 
     # -- fixtures ----------------------------------------------------------------------------
 
+    def clear_pristine(self) -> None:
+        """Drop Platform's default if the sandbox still holds only it, untouched.
+
+        A fixture that lists a sandbox's ``mergePolicies`` gives it exactly those; a sandbox whose
+        policies were already changed keeps them and the fixture's are added.
+        """
+        if self.pristine:
+            self._policies.clear()
+            self._versions.clear()
+            self.pristine = False
+
     def load(self, policy: MergePolicy) -> None:
         """Add a policy from a fixture document as it is (the rules were checked by the loader)."""
-        self._policies[policy.id] = policy
-        self._settle_default(policy)
+        self._commit(policy)

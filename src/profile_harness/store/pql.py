@@ -32,10 +32,15 @@ __all__ = [
     "EventPlan",
     "PqlAnalysis",
     "analyse",
+    "expression_object",
     "lookback_start_ms",
+    "profile_paths",
     "referenced_paths",
     "result_type",
 ]
+
+#: The only documented expression ``type`` and ``format`` (DOC-CA, DOC-CA-OLD, SPEC, SPEC-2022).
+EXPRESSION_TYPE, EXPRESSION_FORMAT = "PQL", "pql/text"
 
 #: Aggregation call -> mergeFunction value (spec: ComputedAttributeMergeFunction).
 AGGREGATIONS = {"sum": "SUM", "min": "MIN", "max": "MAX", "count": "COUNT"}
@@ -500,6 +505,46 @@ def referenced_paths(text: str) -> set[str]:
         tokens = tokenize(text)
     except PqlError:
         return set()
+    return _paths_in(tokens)
+
+
+def profile_paths(text: str) -> set[str]:
+    """The field paths the expression reads from the profile itself: those outside ``xEvent[...]``
+    and the calls chained to it (which read experience events)."""
+    try:
+        tokens = tokenize(text)
+    except PqlError:
+        return set()
+    kept: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        if tokens[index].kind == "path" and tokens[index].text.split(".", 1)[0] == "xEvent":
+            index = _end_of_event_chain(tokens, index + 1)
+            kept.append(Token("end", ""))  # nothing reads across the gap
+            continue
+        kept.append(tokens[index])
+        index += 1
+    return _paths_in(kept)
+
+
+def _end_of_event_chain(tokens: list[Token], index: int) -> int:
+    """Where ``xEvent[...].f(...).g`` that starts at ``index`` (after ``xEvent``) ends."""
+    depth = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.kind == "punct" and token.text in "([{":
+            depth += 1
+        elif token.kind == "punct" and token.text in ")]}":
+            depth -= 1
+        elif (
+            depth == 0 and token.text != "." and not (token.kind == "path" and tokens[index - 1].text == ".")
+        ):
+            return index
+        index += 1
+    return index
+
+
+def _paths_in(tokens: list[Token]) -> set[str]:
     paths: set[str] = set()
     for index, token in enumerate(tokens):
         if token.kind != "path" or token.text in _KEYWORDS:
@@ -515,3 +560,31 @@ def referenced_paths(text: str) -> set[str]:
             continue
         paths.add(token.text)
     return paths
+
+
+def expression_object(expression: Any) -> dict[str, str]:
+    """A computed attribute's ``expression`` as stored: ``{type, format, value}``.
+
+    ``type`` and ``format`` may be left out and then are ``PQL`` and ``pql/text``, the only ones
+    documented; anything else, another member, or a ``value`` that is not a non-empty string is a
+    :class:`ValueError` naming the fault.
+    """
+    if not isinstance(expression, dict):
+        raise ValueError("expression must be an object with a PQL value")
+    unknown = sorted(set(expression) - {"type", "format", "value"})
+    if unknown:
+        raise ValueError(f"expression has an unknown member {unknown[0]!r}: only type, format and value")
+    kind = expression.get("type", EXPRESSION_TYPE)
+    form = expression.get("format", EXPRESSION_FORMAT)
+    if kind != EXPRESSION_TYPE:
+        raise ValueError(
+            f"expression.type {kind!r} is not supported: only {EXPRESSION_TYPE} (or leave it out)"
+        )
+    if form != EXPRESSION_FORMAT:
+        raise ValueError(
+            f"expression.format {form!r} is not supported: only {EXPRESSION_FORMAT} (or leave it out)"
+        )
+    value = expression.get("value")
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expression.value must be a non-empty PQL text")
+    return {"type": kind, "format": form, "value": value}

@@ -1,11 +1,18 @@
-"""Preview sample status: sample jobs run when the data changes, and the reports computed from the data.
+"""Preview sample status: sample jobs run after ingestions that move the profile count, and their reports.
 
 How it behaves (DOC-PSS; choices in spec/DECISIONS.md):
 
-* Every read of a preview endpoint first moves the sample job along. When no job is running and the
-  tenant's data has changed since the last sample (``datasets.version``), a new ``sample`` job starts;
-  the job timing rule of the server decides when it ends (``seconds:1`` by default).
-* A finished job computes a :class:`Report` from the store as of that moment; reports are kept, so
+* Every change of the Profile data is checked ``CHECK_DELAY_MS`` (15 minutes, the end of the documented
+  window) after it happened: each fragment batch at its ``ingestedAt`` + 15 min, each deletion (system
+  job, profile delete) at its time + 15 min. A check starts a ``sample`` job when no job is running and
+  the profile count then differs from the last successful sample's by more than 5% (any count from
+  none). The job is submitted at the check's time and ends by the server's ``sample`` job timing.
+* All of it is worked out lazily, when a preview endpoint is read, from the data's timestamps and the
+  store's clock: a world whose data is older than the window has its samples already, the first time
+  it is read; data ingested just now has none until the window has passed. A batch loaded after the
+  checks of its time were worked out (old data loaded into a sampled sandbox) is checked at the read
+  that first sees it.
+* A finished job computes a :class:`Report` from the batches ingested by its end; reports are kept, so
   ``date=YYYY-MM-DD`` picks the newest report computed that day (UTC).
 * Profiles are the merged profiles of the default merge policy of ``_xdm.context.profile``: under
   ``pdg`` one per connected component of the identity graph holding a profile record, under ``none``
@@ -19,13 +26,26 @@ import hashlib
 import json
 import re
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from profile_harness.errors import BadRequest, NotFound
-from profile_harness.store.datasets import EVENT_CLASS, PROFILE_CLASS, Fragment, identities_of, parse_time_ms
+from profile_harness.store.datasets import (
+    EVENT_CLASS,
+    PROFILE_CLASS,
+    Batch,
+    Dataset,
+    Fragment,
+    fragment_of,
+    identities_of,
+    parse_time_ms,
+)
 from profile_harness.store.identity import Identity
+from profile_harness.store.identity_index import IdentityIndex
 from profile_harness.store.jobs import Job, Lifecycle
 from profile_harness.store.profiles import iso_utc
 
@@ -33,9 +53,11 @@ if TYPE_CHECKING:
     from profile_harness.store.tenant import Tenant
 
 __all__ = [
+    "CHECK_DELAY_MS",
     "NAMESPACE_IDS",
     "PERIODS",
     "SAMPLE_LIFECYCLE",
+    "THRESHOLD",
     "PreviewBackend",
     "Report",
     "compute_report",
@@ -44,6 +66,11 @@ __all__ = [
 ]
 
 SAMPLE_LIFECYCLE = Lifecycle("TASK_SUBMITTED", "TASK_RUNNING", "TASK_FINISHED", "TASK_FAILED")
+
+#: DOC-PSS: a batch is checked "within 15 minutes" of its ingestion; the harness checks at the end of it.
+CHECK_DELAY_MS = 15 * 60_000
+#: DOC-PSS: a sample runs when the profile count went up or down by more than 5% since the last one.
+THRESHOLD = 0.05
 
 #: Standard identity namespaces: code -> numeric id (Identity Service; DOC-PSS shows Email 6, ECID 4,
 #: Phone 7, AAID 10). Custom namespaces get a stable id derived from their code (see namespace_id).
@@ -151,34 +178,111 @@ class Report:
 
 
 class PreviewBackend:
-    """The sample job and the reports of one tenant."""
+    """The sample jobs and the reports of one tenant."""
 
     def __init__(self, tenant: Tenant) -> None:
         self.tenant = tenant
         self.job: Job | None = None
         self.reports: list[Report] = []
-        #: ``datasets.version`` the last job started on (or finished with); a different one starts a job.
-        self._seen_version = 0
+        #: Checks up to this time are worked out (None: none yet); later changes are checked later.
+        self._checked_ms: int | None = None
+        #: Batches whose check is worked out, so a batch loaded later with an old time is still checked.
+        self._seen: set[tuple[str, str]] = set()
+        #: Times of deletions of Profile data whose check is still ahead.
+        self._removals: list[int] = []
+        #: Profile count of the last successful sample (none yet: 0, so any profile starts one).
+        self._sampled_count = 0
+        self._snapshot: _Snapshot | None = None
 
-    # -- the sample job -----------------------------------------------------------------------
+    # -- the sample jobs ----------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Move the running sample job along, or start one when the data changed since the last one."""
+    def refresh(self, *, read: bool = True) -> None:
+        """Work out every check due by now, then move the running job along (``read``: counting a read)."""
         now = self.tenant.clock.now_ms()
-        if self.job is None or self.job.finished:
-            if self.tenant.datasets.version == self._seen_version:
-                return
-            self._seen_version = self.tenant.datasets.version
-            self.job = self.tenant.new_job("sample", SAMPLE_LIFECYCLE)
-        job = self.job
-        job.advance(now, lambda: self._complete(now))
+        for at in self._due(now):
+            self._advance(at, read=False)
+            idle = self.job is None or self.job.finished  # a running job's report covers the change
+            if idle and _moved(self._sampled_count, self._count(at)):
+                self.job = self.tenant.new_job("sample", SAMPLE_LIFECYCLE)
+                self.job.created_ms = at  # submitted at the check, which may be before this read
+            self._checked_ms = at
+        self._checked_ms = max(now, self._checked_ms or now)
+        self._advance(now, read=read)
+        self._snapshot = None  # a graph of past data is not kept between reads
 
-    def _complete(self, now_ms: int) -> None:
-        # The report describes the data as it is when the job ends, so it covers changes made while
-        # it ran; only changes after this point start another job.
-        self._seen_version = self.tenant.datasets.version
-        self.reports.append(compute_report(self.tenant, now_ms))
+    def removing(self, remove: Callable[[], int]) -> int:
+        """Run ``remove`` (deletes Profile data, returns how many records went) as a change checks see.
+
+        Samples due before it are worked out first, so they describe the data before the deletion.
+        """
+        self.refresh(read=False)
+        removed = remove()
+        if removed:
+            self._removals.append(self.tenant.clock.now_ms())
+        return removed
+
+    def _due(self, now: int) -> list[int]:
+        """Times of the checks due by ``now`` not yet worked out, in order (a time once)."""
+        checked = self._checked_ms
+        due: set[int] = set()
+        for dataset, batch in self.tenant.datasets.fragment_batches():
+            if dataset.schema_class not in (PROFILE_CLASS, EVENT_CLASS):
+                continue
+            key = (dataset.id, batch.id)
+            at = batch.ingested_at_ms + CHECK_DELAY_MS
+            if checked is not None and at <= checked:
+                if key in self._seen:
+                    continue
+                at = now  # its window went by before the harness held it: checked now
+            if at <= now:
+                self._seen.add(key)
+                due.add(at)
+        for removed in [r for r in self._removals if r + CHECK_DELAY_MS <= now]:
+            self._removals.remove(removed)
+            due.add(max(removed + CHECK_DELAY_MS, checked or 0))
+        return sorted(due)
+
+    def _advance(self, at: int, *, read: bool) -> None:
+        """Move the job along as of ``at``; a job timed in seconds ends at its own end, not later."""
+        job = self.job
+        if job is None or job.finished:
+            return
+        if job.timing.rule == "seconds":
+            at = max(job.created_ms, min(at, job.created_ms + int(job.timing.amount * 1000)))
+        job.advance(at, lambda: self._complete(at), read=read)
+
+    def _complete(self, end_ms: int) -> None:
+        report = compute_report(self.tenant, end_ms, self._snapshot_at(end_ms))
+        self._sampled_count = report.unstitched["totalNumberOfProfiles"]
+        self.reports.append(report)
         del self.reports[:-MAX_REPORTS]
+
+    def _snapshot_at(self, at: int) -> _Snapshot:
+        """The fragment batches ingested by ``at`` and their identity graph (the last one is kept)."""
+        every = self.tenant.datasets.fragment_batches()
+        chosen = [(d, b) for d, b in every if b.ingested_at_ms <= at]
+        key = tuple((id(b), id(b.records), len(b.records)) for _, b in chosen)
+        if self._snapshot is None or self._snapshot.key != key:
+            graph = self.tenant.profiles.graph if len(chosen) == len(every) else IdentityIndex(chosen)
+            self._snapshot = _Snapshot(key, chosen, graph)
+        return self._snapshot
+
+    def _count(self, at: int) -> int:
+        """The profile count as of ``at``, as a report would give it (no report built)."""
+        snapshot = self._snapshot_at(at)
+        graph = snapshot.graph
+        spans = [
+            np.arange(seg.base, seg.base + len(seg.batch.records), dtype=np.int64)
+            for seg in graph.segments
+            if seg.dataset.schema_class == PROFILE_CLASS
+        ]
+        if not spans:
+            return 0
+        first = graph.first[np.concatenate(spans)]
+        first = first[first >= 0]  # a record without identities joins no profile
+        if _graph_type(self.tenant) == "pdg":
+            return len(np.unique(graph.root[first]))
+        return len(first)
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -260,14 +364,39 @@ def _no_sample_status() -> dict[str, Any]:
 # -- computing a report ----------------------------------------------------------------------
 
 
-def _profiles(tenant: Tenant, graph_type: str) -> tuple[list[_Profile], list[Fragment]]:
-    """The merged profiles (with their fragments and events) and every event of the tenant."""
-    fragments = list(tenant.datasets.fragments(PROFILE_CLASS))
-    events = list(tenant.datasets.fragments(EVENT_CLASS))
+@dataclass(frozen=True)
+class _Snapshot:
+    """The fragment batches ingested by some time, and the identity graph over them."""
+
+    key: tuple[tuple[int, int, int], ...]
+    batches: list[tuple[Dataset, Batch]]
+    graph: IdentityIndex
+
+    def fragments(self, schema_class: str) -> Iterator[Fragment]:
+        for dataset, batch in self.batches:
+            if dataset.schema_class == schema_class:
+                for index, record in enumerate(batch.records):
+                    yield fragment_of(dataset, batch, index, record)
+
+
+def _moved(sampled: int, count: int) -> bool:
+    """Whether ``count`` differs from the last sample's by more than ``THRESHOLD`` (any count from 0)."""
+    return abs(count - sampled) * 100 > THRESHOLD * 100 * sampled if sampled else count > 0
+
+
+def _graph_type(tenant: Tenant) -> str:
+    policy = tenant.merge_policies.default_for(PROFILE_CLASS)
+    return policy.identity_graph if policy else "pdg"
+
+
+def _profiles(snapshot: _Snapshot, graph_type: str) -> tuple[list[_Profile], list[Fragment]]:
+    """The merged profiles (with their fragments and events) and every event of the snapshot."""
+    fragments = list(snapshot.fragments(PROFILE_CLASS))
+    events = list(snapshot.fragments(EVENT_CLASS))
     profiles: list[_Profile] = []
     by_identity: dict[Identity, list[_Profile]] = {}
     if graph_type == "pdg":
-        graph = tenant.profiles.graph
+        graph = snapshot.graph
         by_root: dict[frozenset[Identity], _Profile] = {}
         for fragment in fragments:
             identities = identities_of(fragment.record)
@@ -300,31 +429,34 @@ def _profiles(tenant: Tenant, graph_type: str) -> tuple[list[_Profile], list[Fra
     return profiles, events
 
 
-def _spellings(tenant: Tenant) -> dict[str, str]:
+def _spellings(snapshot: _Snapshot) -> dict[str, str]:
     """Lower-cased namespace code -> how reports spell it: standard spelling, else first seen in data."""
     spelled: dict[str, str] = {}
-    for dataset in tenant.datasets:
-        for batch in dataset.batches:
-            for record in batch.records:
-                identity_map = record.get("identityMap")
-                if isinstance(identity_map, dict):
-                    for code in map(str, identity_map):
-                        spelled.setdefault(code.lower(), _STANDARD_CODES.get(code.lower(), code))
+    for _, batch in snapshot.batches:
+        for record in batch.records:
+            identity_map = record.get("identityMap")
+            if isinstance(identity_map, dict):
+                for code in map(str, identity_map):
+                    spelled.setdefault(code.lower(), _STANDARD_CODES.get(code.lower(), code))
     return spelled
 
 
-def compute_report(tenant: Tenant, now_ms: int) -> Report:
-    """Every figure of the preview endpoints, computed from the tenant's data as of ``now_ms``."""
+def compute_report(tenant: Tenant, now_ms: int, snapshot: _Snapshot | None = None) -> Report:
+    """Every figure of the preview endpoints, from the batches ingested by ``now_ms`` (``snapshot``)."""
+    if snapshot is None:
+        chosen = [(d, b) for d, b in tenant.datasets.fragment_batches() if b.ingested_at_ms <= now_ms]
+        snapshot = _Snapshot((), chosen, IdentityIndex(chosen))
     policy = tenant.merge_policies.default_for(PROFILE_CLASS)
     # A sandbox always has a default policy in AEP; without one the harness samples as AEP's stock
     # default does (timestamp ordered, private graph).
     graph_type = policy.identity_graph if policy else "pdg"
     merge_type = policy.attribute_merge if policy else "timestampOrdered"
-    profiles, events = _profiles(tenant, graph_type)
-    all_fragments = list(tenant.datasets.fragments(PROFILE_CLASS))
+    profiles, events = _profiles(snapshot, graph_type)
+    all_fragments = list(snapshot.fragments(PROFILE_CLASS))
     total = len(profiles)
     stamp = _report_time(now_ms)
-    spell = _spellings(tenant)
+    spell = _spellings(snapshot)
+    held = {dataset.id for dataset, _ in snapshot.batches}
 
     def code(identity: Identity) -> str:
         return spell.get(identity[0], identity[0])
@@ -335,6 +467,8 @@ def compute_report(tenant: Tenant, now_ms: int) -> Report:
     for dataset in sorted(tenant.datasets, key=lambda d: (d.created_ms, d.id)):
         if dataset.schema_class not in (PROFILE_CLASS, EVENT_CLASS) or not dataset.holds_fragments:
             continue
+        if dataset.id not in held and dataset.created_ms > now_ms:
+            continue  # created after this sample, with nothing ingested by then
         count = per_dataset[dataset.id]
         entry: dict[str, Any] = {
             "sampleCount": count,
@@ -395,10 +529,8 @@ def compute_report(tenant: Tenant, now_ms: int) -> Report:
     last_batch = max(
         (
             (batch.ingested_at_ms, batch.id)
-            for dataset in tenant.datasets
-            if dataset.schema_class in (PROFILE_CLASS, EVENT_CLASS) and dataset.holds_fragments
-            for batch in dataset.batches
-            if batch.status == "success"
+            for dataset, batch in snapshot.batches
+            if dataset.schema_class in (PROFILE_CLASS, EVENT_CLASS) and batch.status == "success"
         ),
         default=None,
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from profile_harness.errors import BadRequest, NotFound, Unprocessable
+from profile_harness.errors import BadRequest, Unprocessable
 from profile_harness.store.bounded import Kept, keep
 from profile_harness.store.datasets import (
     EVENT_CLASS,
@@ -23,46 +23,86 @@ from profile_harness.store.datasets import (
 )
 from profile_harness.store.identity import Identity
 from profile_harness.store.identity_index import IdentityIndex, Segment
-from profile_harness.store.merge import MergedEntity, merge_fragments
+from profile_harness.store.merge import MergedEntity, event_datasets_read, merge_fragments
 from profile_harness.store.merge_policies import MergePolicy, MergePolicyBackend
 
 __all__ = [
+    "MAX_PROPERTY_FILTERS",
     "MAX_RELATED_IDENTITIES",
     "EventPage",
     "EventQuery",
     "ProfileBackend",
     "ProfileView",
     "PropertyFilter",
+    "event_id",
     "iso_utc",
+    "order_as_sent",
     "project",
+    "refuse_event_filters",
+    "require_related_schema",
 ]
 
 MAX_RELATED_IDENTITIES = 50
+MAX_PROPERTY_FILTERS = 3
 
 
 def iso_utc(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def project(record: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
-    """Only the given dotted paths (and their parents) of ``record``; everything when ``fields`` is empty."""
-    if not fields:
-        return record
-    out: dict[str, Any] = {}
+_WHOLE: dict[str, Any] = {}  # a selector node that takes the whole value: no sub-field named below it
+_MISSING = object()  # nothing of a value is selected
+
+
+def _selector(fields: list[str]) -> dict[str, Any]:
+    """The dotted paths as a tree of field names; a path that ends at a node takes all of it."""
+    root: dict[str, Any] = {}
     for path in fields:
         parts = [p for p in path.strip().split(".") if p]
-        node: Any = record
-        for part in parts:
-            if not isinstance(node, dict) or part not in node:
-                break
-            node = node[part]
-        else:
-            target = out
-            for part in parts[:-1]:
-                target = target.setdefault(part, {})
-            if parts:
-                target[parts[-1]] = node
-    return out
+        node = root
+        for i, part in enumerate(parts):
+            child = node.get(part)
+            if child is _WHOLE:
+                break  # an enclosing field is already taken whole
+            if i == len(parts) - 1:
+                node[part] = _WHOLE
+            else:
+                if child is None:
+                    child = node[part] = {}
+                node = child
+    return root
+
+
+def _select(value: Any, selector: dict[str, Any]) -> Any:
+    if selector is _WHOLE:
+        return value
+    if isinstance(value, list):
+        # An array is transparent: the selected part of each element, elements with none left out.
+        kept = [part for part in (_select(element, selector) for element in value) if part is not _MISSING]
+        return kept if kept else _MISSING
+    if not isinstance(value, dict):
+        return _MISSING
+    out: dict[str, Any] = {}
+    for name, below in selector.items():
+        if name in value:
+            part = _select(value[name], below)
+            if part is not _MISSING:
+                out[name] = part
+    return out if out else _MISSING
+
+
+def project(record: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    """The part of ``record`` that the dotted ``fields`` select; everything when ``fields`` is empty.
+
+    The selector rules of DOC-EP ("Selectors"), which DOC-ENT's `fields` follow: a field comes with
+    its enclosing objects (and nothing else of them) and with all its sub-fields; a path through an
+    array selects that part of every element (an element without it is left out). Maps such as
+    ``identityMap`` are objects like any other. The result shares its selected values with ``record``.
+    """
+    if not fields:
+        return record
+    selected = _select(record, _selector(fields))
+    return {} if selected is _MISSING else selected
 
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -139,6 +179,66 @@ class EventQuery:
     cursor: str | None = None
     filters: tuple[PropertyFilter, ...] = ()
     fields: tuple[str, ...] = ()
+    orderby: str = "timestamp"  # the order as the request wrote it, echoed in `_page.orderby`
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        start_ms: int | None,
+        end_ms: int | None,
+        orderby: str | None,
+        limit: int | None,
+        cursor: str | None,
+        properties: list[str],
+        fields: list[str],
+    ) -> EventQuery:
+        """The query of an event lookup's parameters, refusing what DOC-ENT does not allow."""
+        if len(properties) > MAX_PROPERTY_FILTERS:
+            raise BadRequest(
+                f"at most {MAX_PROPERTY_FILTERS} property filters are allowed, got {len(properties)}"
+            )
+        if start_ms is not None and end_ms is not None and end_ms < start_ms:
+            raise BadRequest("endTime is before startTime")
+        order = order_as_sent(orderby)
+        return cls(
+            start_ms=start_ms,
+            end_ms=end_ms,
+            descending=order.startswith("-"),
+            limit=limit or 1000,
+            cursor=cursor or None,
+            filters=tuple(PropertyFilter.parse(p) for p in properties),
+            fields=tuple(fields),
+            orderby=order,
+        )
+
+
+def order_as_sent(orderby: str | None) -> str:
+    """``(+/-)timestamp`` with the sign the client wrote (`timestamp` when it sent none); a ``+`` sent
+    unencoded arrives as a space and is given back as ``+``. DOC-ENT's pages echo `timestamp` for a
+    request that sent `timestamp` or nothing."""
+    if not orderby:
+        return "timestamp"
+    return "+" + orderby[1:] if orderby.startswith(" ") else orderby
+
+
+def require_related_schema(related_schema: str | None, *, where: str) -> str:
+    """The class the looked-up events belong to, which an event lookup must name (DOC-ENT, SPEC)."""
+    if not related_schema:
+        raise BadRequest(
+            f"Missing required {where} relatedSchema.name: an experience event lookup names the class "
+            f"of the entity its events belong to (relatedSchema.name={PROFILE_CLASS})"
+        )
+    return related_schema
+
+
+def refuse_event_filters(schema_name: str, properties: list[str] | None) -> None:
+    """``property`` filters events only (DOC-ENT, SPEC): on a record lookup they are refused."""
+    if properties:
+        raise BadRequest(
+            f"property filters apply only to experience events (schema.name={EVENT_CLASS}), "
+            f"not to a {schema_name} lookup"
+        )
 
 
 @dataclass(frozen=True)
@@ -200,11 +300,8 @@ class ProfileBackend:
         return identity
 
     def policy(self, schema_name: str, merge_policy_id: str | None) -> MergePolicy:
-        if merge_policy_id:
-            try:
-                return self.policies.get(merge_policy_id)
-            except NotFound:
-                raise Unprocessable(f"Merge policy {merge_policy_id} does not exist") from None
+        if merge_policy_id:  # 422 when unknown or of another class than the one read
+            return self.policies.lookup(merge_policy_id, schema_name)
         policy = self.policies.default_for(schema_name)
         if policy is None:
             raise Unprocessable(
@@ -276,9 +373,30 @@ class ProfileBackend:
 
     # -- events ------------------------------------------------------------------------------
 
-    def events(self, related: frozenset[Identity], related_xid: str, query: EventQuery) -> EventPage:
+    def event_fragments(self, related: frozenset[Identity], policy: MergePolicy | None) -> list[Fragment]:
+        """The experience events of ``related`` from the event datasets ``policy`` reads (all without one).
+
+        Lookups and exports read a profile's events through this, so both leave out the datasets a
+        ``dataSetPrecedence`` policy does not list (:func:`~profile_harness.store.merge.event_datasets_read`).
+        """
+        found = self.fragments_of(EVENT_CLASS, related)
+        if policy is None:
+            return found
+        event_datasets = (d.id for d in self.datasets if d.schema_class == EVENT_CLASS)
+        read = event_datasets_read(policy.attribute_merge, policy.order, event_datasets)
+        return found if read is None else [f for f in found if f.dataset_id in read]
+
+    def events(
+        self,
+        related: frozenset[Identity],
+        related_xid: str,
+        query: EventQuery,
+        *,
+        policy: MergePolicy | None = None,
+    ) -> EventPage:
+        """One page of the events of ``related``, from the datasets ``policy`` reads (all without one)."""
         timed: list[tuple[str, int, Fragment]] = []
-        for fragment in self.fragments_of(EVENT_CLASS, related):
+        for fragment in self.event_fragments(related, policy):
             timestamp = _event_time(fragment)
             if query.start_ms is not None and timestamp < query.start_ms:
                 continue

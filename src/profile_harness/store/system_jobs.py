@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AWS_LIST_MAX",
     "DEFAULT_LIMIT",
+    "FLAVORS",
     "LIFECYCLE",
     "SystemJob",
     "SystemJobBackend",
@@ -28,6 +29,9 @@ __all__ = [
 #: Azure's states (DOC-SJ); AWS names them differently, see ``AWS_STATUS``.
 LIFECYCLE = Lifecycle("NEW", "PROCESSING", "COMPLETED", "ERROR")
 AWS_STATUS = {"NEW": "NEW", "PROCESSING": "IN-PROGRESS", "COMPLETED": "SUCCESS", "ERROR": "ERROR"}
+
+#: The two shapes of the API (DOC-SJ): which one answers depends on where the organization is hosted.
+FLAVORS = ("azure", "aws")
 
 #: DOC-SJ: on AWS the list is "the first 100 system jobs ... in descending order" of creation.
 AWS_LIST_MAX = 100
@@ -159,6 +163,13 @@ class SystemJobBackend:
     def __init__(self, tenant: Tenant) -> None:
         self.tenant = tenant
         self._jobs: dict[str, SystemJob] = {}
+        #: Where the organization is hosted (one of FLAVORS), when its fixture says; None: the
+        #: server's default (``serve --system-jobs-flavor``) applies.
+        self.flavor: str | None = None
+
+    def flavor_or(self, default: str) -> str:
+        """The tenant's flavour, or ``default`` (the server's) when the tenant does not say."""
+        return self.flavor or default
 
     # -- reads (each one moves the jobs it shows along their lifecycle) -----------------------
 
@@ -257,18 +268,25 @@ class SystemJobBackend:
         job.job.advance(self.tenant.clock.now_ms(), lambda: self._remove_data(job), read=read)
 
     def _remove_data(self, job: SystemJob) -> None:
-        """The completion: the Profile-store records go; the dataset and its batches stay (Data Lake)."""
+        """The completion: the Profile-store records go; the dataset and its batches stay (Data Lake).
+
+        The deletion is a change of the Profile data that the preview sample rules check.
+        """
         dataset = self.tenant.datasets.find(job.dataset_id)
         if dataset is None:
             return
-        removed = 0
-        for batch in dataset.batches:
-            if job.batch_id is None or batch.id == job.batch_id:
-                removed += len(batch.records)
-                batch.records = []
-        job.records_processed = removed
-        if removed:
-            self.tenant.datasets.changed()
+
+        def remove() -> int:
+            removed = 0
+            for batch in dataset.batches:
+                if job.batch_id is None or batch.id == job.batch_id:
+                    removed += len(batch.records)
+                    batch.records = []
+            if removed:
+                self.tenant.datasets.changed()
+            return removed
+
+        job.records_processed = self.tenant.preview.removing(remove)
 
     def _ordered(self) -> list[SystemJob]:
         return sorted(self._jobs.values(), key=lambda job: (job.job.created_ms, job.seq))

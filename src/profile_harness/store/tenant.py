@@ -13,7 +13,7 @@ from profile_harness.store.export_jobs import ExportJobBackend
 from profile_harness.store.faults import FaultBook
 from profile_harness.store.jobs import DEFAULT_TIMING, JOB_KINDS, Job, JobTiming, Lifecycle
 from profile_harness.store.legacy_computed_attributes import LegacyComputedAttributeBackend
-from profile_harness.store.merge_policies import MergePolicyBackend
+from profile_harness.store.merge_policies import MergePolicyBackend, sandbox_info
 from profile_harness.store.preview import PreviewBackend
 from profile_harness.store.profiles import ProfileBackend
 from profile_harness.store.system_jobs import SystemJobBackend
@@ -79,6 +79,12 @@ class Store:
 
     def tenants(self) -> list[Tenant]:
         return list(self._tenants.values())
+
+    def sandbox_named(self, org: str, sandbox_id: str) -> str | None:
+        """The name of ``org``'s sandbox whose id is ``sandbox_id`` (the ``sandboxId`` answers carry),
+        among the sandboxes the server knows and ``prod``; None when no sandbox has that id."""
+        names = {"prod", *(tenant.sandbox for tenant in self.tenants() if tenant.org == org)}
+        return next((name for name in sorted(names) if sandbox_info(name)["sandboxId"] == sandbox_id), None)
 
     def replace_tenant(self, tenant: Tenant) -> None:
         """Install a fully built tenant (fixture loading builds aside, then swaps in)."""

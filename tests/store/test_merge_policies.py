@@ -1,0 +1,97 @@
+"""Merge policy store: Platform's default in a new sandbox, kept versions, lookups by class."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from profile_harness.errors import NotFound, Unprocessable
+from profile_harness.store.clock import Clock, IdSource
+from profile_harness.store.merge_policies import KEPT_VERSIONS, PLATFORM_DEFAULT_ID, MergePolicyBackend
+
+PROFILE, ACCOUNT = "_xdm.context.profile", "_xdm.context.account"
+
+
+def _backend() -> MergePolicyBackend:
+    return MergePolicyBackend(
+        "ACME0123456789@AdobeOrg", "prod", Clock(frozen_at_ms=1_700_000_000_000), IdSource(1)
+    )
+
+
+def _body(name: str, cls: str = PROFILE, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "schema": {"name": cls},
+        "identityGraph": {"type": "none"},
+        "attributeMerge": {"type": "timestampOrdered"},
+        **extra,
+    }
+
+
+def test_new_backend__holds_platforms_default_until_a_fixture_replaces_it():
+    policies = _backend()
+    (policy,) = policies.all()
+    assert policy.id == PLATFORM_DEFAULT_ID and policy.default and policy.schema_name == PROFILE
+    assert policies.default_for(PROFILE) is policy and policies.pristine
+    policies.clear_pristine()
+    assert policies.all() == [] and policies.default_for(PROFILE) is None
+
+
+def test_clear_pristine__keeps_policies_once_changed():
+    policies = _backend()
+    policies.patch(PLATFORM_DEFAULT_ID, [{"op": "add", "path": "/name", "value": "Mine"}])
+    policies.clear_pristine()
+    assert [p.name for p in policies.all()] == ["Mine"]
+
+
+def test_at_version__earlier_versions_stay_readable():
+    policies = _backend()
+    policies.patch(PLATFORM_DEFAULT_ID, [{"op": "add", "path": "/identityGraph.type", "value": "pdg"}])
+    assert policies.at_version(PLATFORM_DEFAULT_ID, 1).identity_graph == "none"
+    assert policies.at_version(PLATFORM_DEFAULT_ID, 2).identity_graph == "pdg"
+    with pytest.raises(NotFound, match="has no version 3; versions kept: 1, 2"):
+        policies.at_version(PLATFORM_DEFAULT_ID, 3)
+
+
+def test_at_version__bounded_but_the_first_is_kept():
+    policies = _backend()
+    for i in range(KEPT_VERSIONS + 10):
+        policies.patch(PLATFORM_DEFAULT_ID, [{"op": "add", "path": "/name", "value": f"N{i}"}])
+    latest = policies.get(PLATFORM_DEFAULT_ID).version
+    assert policies.at_version(PLATFORM_DEFAULT_ID, 1).name == "Profile Default Merge Policy"
+    assert (
+        policies.at_version(PLATFORM_DEFAULT_ID, latest - KEPT_VERSIONS + 1).version
+        == latest - KEPT_VERSIONS + 1
+    )
+    with pytest.raises(NotFound):
+        policies.at_version(PLATFORM_DEFAULT_ID, 2)
+
+
+def test_losing_default__is_a_new_version_and_leaves_held_versions_alone():
+    policies = _backend()
+    held = policies.get(PLATFORM_DEFAULT_ID)  # as an export job holds it
+    policies.create(_body("New", default=True))
+    now = policies.get(PLATFORM_DEFAULT_ID)
+    assert not now.default and now.version == 2
+    assert held.default and held.version == 1 and policies.at_version(PLATFORM_DEFAULT_ID, 1) is held
+
+
+def test_lookup__refuses_another_class_unknown_ids_and_versions():
+    policies = _backend()
+    account = policies.create(_body("Accounts", ACCOUNT))
+    with pytest.raises(Unprocessable, match=f"is for the class {ACCOUNT} and cannot merge {PROFILE}"):
+        policies.lookup(account.id, PROFILE)
+    assert policies.lookup(account.id, ACCOUNT) is account
+    with pytest.raises(Unprocessable, match="does not exist"):
+        policies.lookup("missing", PROFILE)
+    with pytest.raises(Unprocessable, match="has no version 4"):
+        policies.lookup(PLATFORM_DEFAULT_ID, PROFILE, 4)
+    assert policies.lookup(PLATFORM_DEFAULT_ID, PROFILE, 1).version == 1
+
+
+def test_delete__forgets_the_versions():
+    policies = _backend()
+    policies.delete(PLATFORM_DEFAULT_ID)
+    with pytest.raises(NotFound, match="does not exist"):
+        policies.at_version(PLATFORM_DEFAULT_ID, 1)
