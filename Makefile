@@ -33,7 +33,7 @@ compat: $(STAMP)
 
 # The schemathesis contract suite with many more examples per operation (make test runs 25).
 contract-deep: $(STAMP)
-	PROFILE_HARNESS_CONTRACT_EXAMPLES=500 $(BIN)/python -m pytest -p no:cacheprovider tests/contract
+	PROFILE_HARNESS_CONTRACT_EXAMPLES=500 $(BIN)/python -m pytest -p no:cacheprovider tests/mock_contract
 
 lint: $(STAMP)
 	$(BIN)/profile-harness lint

@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from profile_harness.demo import CRM_DATASET, DEMO_ORG, DEMO_SANDBOX, EVENT_DATASET, LOYALTY_DATASET
+from profile_harness.seed.demo import CRM_DATASET, DEMO_ORG, DEMO_SANDBOX, EVENT_DATASET, LOYALTY_DATASET
 
 HEADERS = {
     "Authorization": "Bearer bench-token",

@@ -27,8 +27,8 @@ from bench_common import (  # noqa: E402
 )
 
 from profile_harness.app import create_app  # noqa: E402
-from profile_harness.demo import demo_document  # noqa: E402
-from profile_harness.fixtures import load_document  # noqa: E402
+from profile_harness.seed.demo import demo_document  # noqa: E402
+from profile_harness.seed.fixtures import load_document  # noqa: E402
 from profile_harness.store import Store  # noqa: E402
 
 _IMPORTED = time.perf_counter()

@@ -18,8 +18,8 @@ import httpx
 from bench_common import HEADERS, LOOKUP_PATH, lookup_params, stitched_people
 
 from profile_harness.app import create_app
-from profile_harness.demo import demo_document
-from profile_harness.fixtures import load_document
+from profile_harness.seed.demo import demo_document
+from profile_harness.seed.fixtures import load_document
 from profile_harness.store import Store
 
 _SITE = re.compile(r"site-packages/([A-Za-z0-9_]+)")

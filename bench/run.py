@@ -35,7 +35,7 @@ from bench_common import (
     stitched_people,
 )
 
-from profile_harness.demo import demo_document
+from profile_harness.seed.demo import demo_document
 from profile_harness.store.profiles import VIEWS_KEPT
 
 HERE = Path(__file__).resolve().parent

@@ -36,7 +36,7 @@ from bench_common import (
 )
 
 from profile_harness.app import create_app
-from profile_harness.demo import (
+from profile_harness.seed.demo import (
     CRM_DATASET,
     DEMO_ORG,
     DEMO_SANDBOX,
@@ -45,7 +45,7 @@ from profile_harness.demo import (
     generated_document,
     person,
 )
-from profile_harness.fixtures import load_document
+from profile_harness.seed.fixtures import load_document
 from profile_harness.store import Store, Tenant
 from profile_harness.store.jobs import JobTiming
 

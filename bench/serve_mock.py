@@ -13,9 +13,9 @@ import sys
 from bench_common import serve
 
 from profile_harness.app import create_app
-from profile_harness.demo import generated_document
-from profile_harness.fixtures import load_document
 from profile_harness.options import HarnessOptions
+from profile_harness.seed.demo import generated_document
+from profile_harness.seed.fixtures import load_document
 from profile_harness.store import Store
 
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from profile_harness import specs
 from profile_harness.app import create_app
-from profile_harness.conformance import default_checker
-from profile_harness.limits import MAX_JSON_DEPTH
-from profile_harness.operations import OperationIndex
+from profile_harness.openapi import bundle as specs
+from profile_harness.openapi.conformance import default_checker
+from profile_harness.openapi.index import OperationIndex
+from profile_harness.server.limits import MAX_JSON_DEPTH
 from profile_harness.store import Store
 from tests.conftest import HEADERS, ORG, SANDBOX, policy, profile_dataset, tenant_doc
 

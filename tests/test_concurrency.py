@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from profile_harness.app import create_app
-from profile_harness.journal import RequestJournal
-from profile_harness.live import live_server
+from profile_harness.server.journal import RequestJournal
+from profile_harness.server.live import live_server
 from profile_harness.store import Store
 from tests.conftest import policy, profile_dataset
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from profile_harness.app import create_app
-from profile_harness.live import live_server
+from profile_harness.server.live import live_server
 
 pytest_plugins = ["pytester"]
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from profile_harness.lint import lint_document
-from profile_harness.specs import bundle, iter_operations
+from profile_harness.openapi.bundle import bundle, iter_operations
+from profile_harness.openapi.lint import lint_document
 
 
 def main(part: Path) -> int:

@@ -9,22 +9,23 @@ from connexion.exceptions import ProblemException
 from connexion.middleware import MiddlewarePosition
 from connexion.operations import OpenAPIOperation
 
-from profile_harness import json_codec, specs
-from profile_harness.context import Harness
-from profile_harness.error_handlers import ErrorResponder
 from profile_harness.errors import ApiError
-from profile_harness.fast_lane import FastLane
-from profile_harness.fault_injection import FaultMiddleware
-from profile_harness.gateway import Credentials, GatewayMiddleware, MediaTypeMiddleware
 from profile_harness.handlers import ADMIN_HANDLERS, HANDLERS
-from profile_harness.journal import JournalMiddleware
-from profile_harness.limits import BodyLimitMiddleware, NamedParameterValidator
-from profile_harness.operations import OperationIndex
+from profile_harness.openapi import bundle as specs
+from profile_harness.openapi.index import OperationIndex
 from profile_harness.options import HarnessOptions
-from profile_harness.request_plans import Router, build_router
-from profile_harness.resolver import HarnessResolver, media_by_status
+from profile_harness.server import json_codec
+from profile_harness.server.context import Harness
+from profile_harness.server.fast_lane.lane import FastLane
+from profile_harness.server.fast_lane.plans import Router, build_router
+from profile_harness.server.faults import FaultMiddleware
+from profile_harness.server.gateway import Credentials, GatewayMiddleware, MediaTypeMiddleware
+from profile_harness.server.journal import JournalMiddleware
+from profile_harness.server.limits import BodyLimitMiddleware, NamedParameterValidator
+from profile_harness.server.resolver import HarnessResolver, media_by_status
+from profile_harness.server.responder import ErrorResponder
+from profile_harness.server.validation import RESPONSE_VALIDATORS
 from profile_harness.store import Store
-from profile_harness.validation import RESPONSE_VALIDATORS
 
 __all__ = ["create_app", "harness_of"]
 

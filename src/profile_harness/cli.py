@@ -72,10 +72,10 @@ def serve(
     import uvicorn
 
     from profile_harness.app import create_app
-    from profile_harness.demo import demo_world, generated_document
     from profile_harness.errors import ApiError
-    from profile_harness.fixtures import FixtureError, load_document, load_files
     from profile_harness.options import HarnessOptions
+    from profile_harness.seed.demo import demo_world, generated_document
+    from profile_harness.seed.fixtures import FixtureError, load_document, load_files
     from profile_harness.store import Store
     from profile_harness.store.jobs import JOB_KINDS, parse_timing
 
@@ -175,7 +175,7 @@ def lint(paths: tuple[Path, ...]) -> None:
     Without PATHS: the project's spec and admin API, and ./scenarios when it exists. A YAML file is
     taken for a spec when it has an `openapi` key, else for a scenario; folders are searched.
     """
-    from profile_harness.lint import lint_paths, spec_dir
+    from profile_harness.openapi.lint import lint_paths, spec_dir
 
     targets = list(paths) or [spec_dir() / "openapi.yaml", spec_dir() / "admin.yaml"]
     if not paths and Path("scenarios").is_dir():

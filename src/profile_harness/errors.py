@@ -10,7 +10,7 @@ Exception tree::
     ├── Unprocessable             422  well-formed but refused by a business rule
     └── NotBuilt                  501  described in the spec, behaviour not built yet
 
-Gateway errors (missing or bad credentials) are answered earlier, by :mod:`profile_harness.gateway`.
+Gateway errors (missing or bad credentials) are answered earlier, by :mod:`profile_harness.server.gateway`.
 """
 
 from __future__ import annotations

@@ -28,5 +28,5 @@ class HarnessOptions:
     #: createProjection sends it).
     lenient_media_types: bool = False
     #: Serve plain calls of bodiless Platform operations without Connexion's per-request stack
-    #: (same checks, same answers; see profile_harness.fast_lane). Off: every call goes through it.
+    #: (same checks, same answers; see profile_harness.server.fast_lane). Off: every call goes through it.
     fast_lane: bool = True

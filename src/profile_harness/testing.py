@@ -19,9 +19,9 @@ import httpx
 from starlette.testclient import TestClient
 
 from profile_harness.app import create_app, harness_of
-from profile_harness.context import Harness
-from profile_harness.fixtures import load_document, read_fixture_file
 from profile_harness.options import HarnessOptions
+from profile_harness.seed.fixtures import load_document, read_fixture_file
+from profile_harness.server.context import Harness
 from profile_harness.store import Store, Tenant
 from profile_harness.store.jobs import parse_timing
 
@@ -162,7 +162,7 @@ class RemoteProfileAPI:
 @contextmanager
 def live(api: MockProfileAPI) -> Iterator[str]:
     """Serve the mock behind ``api`` on a free loopback port for the duration of the block."""
-    from profile_harness.live import live_server
+    from profile_harness.server.live import live_server
 
     with live_server(api.app) as url:
         yield url

@@ -51,7 +51,7 @@ else:
 from aepp import config as aepp_config
 from aepp import customerprofile
 
-from profile_harness.demo import (
+from profile_harness.seed.demo import (
     CRM_DATASET,
     DEFAULT_POLICY,
     DEMO_ORG,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from profile_harness.demo import (
+from profile_harness.seed.demo import (
     DEFAULT_POLICY,
     DEMO_ORG,
     DEMO_SANDBOX,
@@ -21,7 +21,7 @@ from profile_harness.demo import (
     generated_document,
     person,
 )
-from profile_harness.fixtures import dump_state, load_document
+from profile_harness.seed.fixtures import dump_state, load_document
 from profile_harness.store import Store, Tenant
 from profile_harness.store.clock import Clock, xid_for
 from profile_harness.store.datasets import EVENT_CLASS, PROFILE_CLASS, UNION_SCHEMA, Dataset

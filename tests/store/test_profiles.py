@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from profile_harness.fixtures import load_document
+from profile_harness.seed.fixtures import load_document
 from profile_harness.store import Store
 from profile_harness.store.datasets import EVENT_CLASS, PROFILE_CLASS, Batch
 from profile_harness.store.profiles import EventQuery, event_id, project

@@ -78,7 +78,7 @@ def run_validate_command(
 
     from profile_harness.contract.reports import print_report, write_html, write_junit
     from profile_harness.contract.spec import load_contract
-    from profile_harness.specs import SpecError
+    from profile_harness.openapi.bundle import SpecError
 
     check_write_permission(allow_writes, sandbox, production_ok)
     credentials = _credentials(

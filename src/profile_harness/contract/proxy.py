@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from profile_harness.conformance import ConformanceChecker, Violation
 from profile_harness.contract.spec import Contract, load_contract
+from profile_harness.openapi.conformance import ConformanceChecker, Violation
 
 __all__ = ["VIOLATIONS_HEADER", "Recorder", "create_proxy", "redact"]
 

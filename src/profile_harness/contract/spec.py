@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from openapi_schema_validator import OAS30Validator, OAS31Validator
 
-from profile_harness import specs
+from profile_harness.openapi import bundle as specs
 
 __all__ = ["Contract", "load_contract", "prepare_document"]
 

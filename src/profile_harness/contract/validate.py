@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 
-from profile_harness.conformance import ConformanceChecker
 from profile_harness.contract.auth import Credentials
 from profile_harness.contract.drift import Drift, body_diff, shape_diff
 from profile_harness.contract.spec import Contract
 from profile_harness.contract.transport import UNDOABLE_CREATES, GuardedTransport, WriteRefused
+from profile_harness.openapi.conformance import ConformanceChecker
 
 __all__ = [
     "PRODUCTION",

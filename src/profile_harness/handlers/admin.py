@@ -6,10 +6,11 @@ from typing import Any
 
 import yaml
 
-from profile_harness import __version__, context
+from profile_harness import __version__
 from profile_harness.errors import BadRequest
-from profile_harness.fixtures import FixtureError, dump_state, load_document
-from profile_harness.limits import MAX_JSON_DEPTH, check_tree
+from profile_harness.seed.fixtures import FixtureError, dump_state, load_document
+from profile_harness.server import context
+from profile_harness.server.limits import MAX_JSON_DEPTH, check_tree
 
 
 async def adminHealth() -> tuple[dict[str, Any], int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from profile_harness import context
+from profile_harness.server import context
 
 Answer = tuple[Any, int]
 

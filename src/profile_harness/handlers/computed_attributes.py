@@ -7,7 +7,7 @@ from typing import Any
 
 from connexion import request
 
-from profile_harness import context
+from profile_harness.server import context
 
 Answer = tuple[Any, int]
 

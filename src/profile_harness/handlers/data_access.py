@@ -10,8 +10,8 @@ from urllib.parse import quote
 from connexion import request
 from starlette.responses import Response
 
-from profile_harness import context
 from profile_harness.errors import ApiError, NotFound
+from profile_harness.server import context
 
 Answer = tuple[Any, int]
 PAGE_LIMIT = 100

@@ -8,7 +8,7 @@ from typing import Any
 
 from connexion import request
 
-from profile_harness import context
+from profile_harness.server import context
 from profile_harness.store.edge import (
     DESTINATIONS_PATH,
     PROJECTIONS_PATH,

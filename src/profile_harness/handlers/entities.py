@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from profile_harness import context
 from profile_harness.errors import ApiError, BadRequest, NotFound
+from profile_harness.server import context
 from profile_harness.store.clock import xid_for
 from profile_harness.store.datasets import EVENT_CLASS, PROFILE_CLASS
 from profile_harness.store.identity import Identity

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from profile_harness import context
+from profile_harness.server import context
 from profile_harness.store.export_jobs import EXPORT_LIFECYCLE, ExportJob
 
 Answer = tuple[Any, int]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from profile_harness import context
 from profile_harness.errors import ApiError, BadRequest
+from profile_harness.server import context
 
 TOKEN_LIFETIME_SECONDS = 86399
 

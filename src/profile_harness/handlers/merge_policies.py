@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from profile_harness import context
+from profile_harness.server import context
 
 Answer = tuple[Any, int]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from connexion import request
 
-from profile_harness import context
+from profile_harness.server import context
 from profile_harness.store.system_jobs import SystemJob
 
 Answer = tuple[Any, int]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from profile_harness.openapi.bundle import admin_spec, iter_operations, platform_spec
 from profile_harness.scenarios.model import Scenario
-from profile_harness.specs import admin_spec, iter_operations, platform_spec
 
 __all__ = ["check_scenario"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from profile_harness.documents import schema_errors
+from profile_harness.openapi.documents import schema_errors
 from profile_harness.scenarios.model import Scenario
 
 __all__ = ["ScenarioFileError", "find_scenario_files", "load_scenario", "load_scenarios"]

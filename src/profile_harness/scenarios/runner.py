@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from profile_harness.conformance import ConformanceChecker, default_checker
+from profile_harness.openapi.conformance import ConformanceChecker, default_checker
 from profile_harness.scenarios.matching import Difference, interpolate, match, pick
 from profile_harness.scenarios.model import Expectation, Request, Scenario, Step
 

@@ -6,13 +6,13 @@ import threading
 
 from profile_harness.store.catalog import CatalogBackend
 from profile_harness.store.clock import Clock, IdSource
-from profile_harness.store.computed_attributes import ComputedAttributeBackend
+from profile_harness.store.computed.attributes import ComputedAttributeBackend
+from profile_harness.store.computed.legacy import LegacyComputedAttributeBackend
 from profile_harness.store.datasets import DatasetBackend
 from profile_harness.store.edge import EdgeBackend
 from profile_harness.store.export_jobs import ExportJobBackend
 from profile_harness.store.faults import FaultBook
 from profile_harness.store.jobs import DEFAULT_TIMING, JOB_KINDS, Job, JobTiming, Lifecycle
-from profile_harness.store.legacy_computed_attributes import LegacyComputedAttributeBackend
 from profile_harness.store.merge_policies import MergePolicyBackend, sandbox_info
 from profile_harness.store.preview import PreviewBackend
 from profile_harness.store.profiles import ProfileBackend

@@ -1,0 +1,1 @@
+"""The bundled OpenAPI description: loading, the operation index, linting, conformance."""

@@ -1,0 +1,1 @@
+"""Seed data: fixture documents in and out of a store, and the built-in demo worlds."""

@@ -1,0 +1,236 @@
+"""Fixture documents: validate, load into a store all-or-nothing, and dump the store back."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from profile_harness.openapi.documents import schema_errors
+from profile_harness.store import Store, Tenant
+from profile_harness.store.datasets import Batch, Dataset, parse_time_ms
+from profile_harness.store.merge_policies import MAX_POLICIES, MergePolicy
+from profile_harness.store.profiles import iso_utc
+from profile_harness.store.records import PackedRecords
+
+__all__ = ["FixtureError", "dump_state", "load_document", "load_files", "read_fixture_file"]
+
+
+class FixtureError(ValueError):
+    """A fixture document is invalid; the message names the source and the place in it."""
+
+
+def read_fixture_file(path: Path) -> dict[str, Any]:
+    """Parse a YAML or JSON fixture file (validation happens on load)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot be read: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise FixtureError(f"{path}: is not valid YAML or JSON: {exc}") from exc
+    return data  # type: ignore[no-any-return]
+
+
+def _iso(ms: int) -> str:
+    if ms % 1000:
+        return iso_utc(ms)[:-1] + f".{ms % 1000:03d}Z"
+    return iso_utc(ms)
+
+
+def _clone(tenant: Tenant) -> Tenant:
+    """A deep copy of a tenant's data that still shares the store's clock and id source."""
+    shared = (tenant.clock, tenant.ids, tenant.store)
+    return copy.deepcopy(tenant, {id(thing): thing for thing in shared})
+
+
+def _apply_tenant(store: Store, doc: dict[str, Any], where: str, *, copy_records: bool = True) -> Tenant:
+    existing = next((t for t in store.tenants() if (t.org, t.sandbox) == (doc["org"], doc["sandbox"])), None)
+    tenant = (
+        _clone(existing) if existing else Tenant(doc["org"], doc["sandbox"], store.clock, store.ids, store)
+    )
+    if "systemJobsFlavor" in doc:  # left out: the tenant keeps its own, or the server's default
+        tenant.system_jobs.flavor = doc["systemJobsFlavor"]
+    for i, raw in enumerate(doc.get("datasets", [])):
+        here = f"{where}.datasets[{i}]"
+        if tenant.datasets.find(raw["id"]) is not None:
+            raise FixtureError(f"{here}.id: dataset {raw['id']} exists already")
+        dataset = Dataset(
+            id=raw["id"],
+            name=raw["name"],
+            schema_class=raw["class"],
+            created_ms=parse_time_ms(raw.get("createdAt")) or store.clock.now_ms(),
+            schema_ref=raw["schemaRef"]["id"]
+            if isinstance(raw.get("schemaRef"), dict)
+            else raw.get("schemaRef"),
+            description=raw.get("description"),
+        )
+        seen: set[str] = set()
+        for j, raw_batch in enumerate(raw.get("batches", [])):
+            if raw_batch["id"] in seen or tenant.datasets.find_batch(raw_batch["id"]) is not None:
+                raise FixtureError(f"{here}.batches[{j}].id: batch {raw_batch['id']} appears twice")
+            seen.add(raw_batch["id"])
+            ingested = parse_time_ms(raw_batch["ingestedAt"])
+            assert ingested is not None  # the schema's pattern guarantees an ISO time
+            dataset.batches.append(
+                Batch(
+                    raw_batch["id"],
+                    ingested,
+                    copy.deepcopy(raw_batch["records"]) if copy_records else raw_batch["records"],
+                    raw_batch.get("status", "success"),
+                )
+            )
+        tenant.datasets.add(dataset)
+    if "mergePolicies" in doc:  # listed: exactly these, in place of Platform's untouched default
+        tenant.merge_policies.clear_pristine()
+    policies = doc.get("mergePolicies", [])
+    if len(tenant.merge_policies.all()) + len(policies) > MAX_POLICIES:
+        raise FixtureError(f"{where}.mergePolicies: more than {MAX_POLICIES} merge policies in one sandbox")
+    defaults: dict[str, int] = {}
+    edge = [p for p in tenant.merge_policies.all() if p.is_active_on_edge]
+    for i, raw in enumerate(policies):
+        here = f"{where}.mergePolicies[{i}]"
+        merge = raw["attributeMerge"]
+        if merge["type"] == "dataSetPrecedence" and not merge.get("order"):
+            raise FixtureError(f"{here}.attributeMerge.order: dataSetPrecedence needs at least one dataset")
+        if raw.get("default"):
+            cls = raw["schema"]["name"]
+            if cls in defaults:
+                raise FixtureError(
+                    f"{here}.default: mergePolicies[{defaults[cls]}] is already the default of {cls}"
+                )
+            defaults[cls] = i
+        policy_id = raw.get("id") or store.ids.uuid()
+        try:
+            tenant.merge_policies.get(policy_id)
+            raise FixtureError(f"{here}.id: merge policy {policy_id} exists already")
+        except FixtureError:
+            raise
+        except Exception:  # NotFound: the id is free
+            pass
+        policy = MergePolicy(
+            id=policy_id,
+            name=raw.get("name"),
+            schema_name=raw["schema"]["name"],
+            identity_graph=raw["identityGraph"]["type"],
+            attribute_merge=merge["type"],
+            order=list(merge.get("order") or []) if merge["type"] == "dataSetPrecedence" else [],
+            is_active_on_edge=bool(raw.get("isActiveOnEdge", False)),
+            default=bool(raw.get("default", False)),
+            version=raw.get("version", 1),
+            update_epoch=raw.get("updateEpoch", store.clock.now_s()),
+        )
+        if policy.is_active_on_edge:
+            if edge:
+                raise FixtureError(f"{here}.isActiveOnEdge: {edge[0].id} is already active on edge")
+            edge.append(policy)
+        tenant.merge_policies.load(policy)
+    return tenant
+
+
+def load_document(
+    store: Store, document: Any, source: str = "fixtures", *, trusted: bool = False
+) -> list[tuple[str, str]]:
+    """Validate ``document`` and load it; nothing is loaded unless all of it is valid.
+
+    Returns the (org, sandbox) pairs loaded. Raises :class:`FixtureError` naming ``source`` and the
+    place inside the document. ``trusted`` (documents the harness generated itself, such as
+    ``serve --generate``) skips the JSON Schema pass and hands the records over without copying
+    them (packed records, :func:`~profile_harness.seed.demo.generated_document`, stay packed); the rules
+    between resources are still checked.
+    """
+    if not trusted:
+        errors = schema_errors("fixtures.schema.json", document, source)
+        if errors:
+            raise FixtureError("\n".join(errors))
+    built: list[Tenant] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, raw in enumerate(document["tenants"]):
+        key = (raw["org"], raw["sandbox"])
+        if key in seen:
+            raise FixtureError(f"{source}: tenants[{i}]: same org and sandbox as tenants[{seen[key]}]")
+        seen[key] = i
+        try:
+            built.append(_apply_tenant(store, raw, f"tenants[{i}]", copy_records=not trusted))
+        except FixtureError as exc:
+            raise FixtureError(f"{source}: {exc}") from None
+    for tenant in built:  # everything is valid: swap the new tenants in
+        store.replace_tenant(tenant)
+    return [(t.org, t.sandbox) for t in built]
+
+
+def load_files(store: Store, paths: Iterable[Path]) -> None:
+    """Load fixture files in order; each file is all-or-nothing."""
+    for path in paths:
+        load_document(store, read_fixture_file(path), str(path))
+
+
+def _dump_tenant(tenant: Tenant, system_jobs_flavor: str | None = None) -> dict[str, Any]:
+    datasets = []
+    for dataset in tenant.datasets:
+        item: dict[str, Any] = {"id": dataset.id, "name": dataset.name, "class": dataset.schema_class}
+        if dataset.description is not None:
+            item["description"] = dataset.description
+        if dataset.schema_ref is not None:
+            item["schemaRef"] = dataset.schema_ref
+        item["createdAt"] = _iso(dataset.created_ms)
+        item["batches"] = [
+            {
+                "id": b.id,
+                "ingestedAt": _iso(b.ingested_at_ms),
+                "status": b.status,
+                "records": list(b.records)
+                if isinstance(b.records, PackedRecords)
+                else copy.deepcopy(b.records),
+            }
+            for b in dataset.batches
+        ]
+        datasets.append(item)
+    policies = []
+    for policy in tenant.merge_policies.all():
+        merge: dict[str, Any] = {"type": policy.attribute_merge}
+        if policy.attribute_merge == "dataSetPrecedence":
+            merge["order"] = list(policy.order)
+        item = {"id": policy.id}
+        if policy.name is not None:
+            item["name"] = policy.name
+        item.update(
+            {
+                "schema": {"name": policy.schema_name},
+                "identityGraph": {"type": policy.identity_graph},
+                "attributeMerge": merge,
+                "default": policy.default,
+                "isActiveOnEdge": policy.is_active_on_edge,
+                "version": policy.version,
+                "updateEpoch": policy.update_epoch,
+            }
+        )
+        policies.append(item)
+    dumped: dict[str, Any] = {"org": tenant.org, "sandbox": tenant.sandbox}
+    flavor = tenant.system_jobs.flavor or system_jobs_flavor
+    if flavor is not None:
+        dumped["systemJobsFlavor"] = flavor
+    return dumped | {"datasets": datasets, "mergePolicies": policies}
+
+
+def dump_state(
+    store: Store,
+    org: str | None = None,
+    sandbox: str | None = None,
+    *,
+    system_jobs_flavor: str | None = None,
+) -> dict[str, Any]:
+    """The store (or one org / sandbox of it) as a fixture document.
+
+    ``system_jobs_flavor`` is the server's default flavour: given, every tenant's dump names the
+    flavour in force for it, so the dump loads back alike on a server with another default.
+    """
+    tenants = [
+        t
+        for t in store.tenants()
+        if (org is None or t.org == org) and (sandbox is None or t.sandbox == sandbox)
+    ]
+    ordered = sorted(tenants, key=lambda t: (t.org, t.sandbox))
+    return {"tenants": [_dump_tenant(t, system_jobs_flavor) for t in ordered]}

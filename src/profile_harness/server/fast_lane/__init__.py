@@ -1,0 +1,1 @@
+"""The fast lane: plain calls served without Connexion's per-request stack."""

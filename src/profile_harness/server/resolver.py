@@ -1,0 +1,95 @@
+"""Map each operationId to its handler; an operation without one answers 501, it never crashes.
+
+Handlers return ``(body, status)``; the resolver adds the ``Content-Type`` the spec documents for
+that status (vendor types on the edge services, JSON elsewhere), so handlers stay free of it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from connexion import NoContent
+from connexion.operations import AbstractOperation
+from connexion.resolver import Resolution, Resolver
+
+from profile_harness.errors import NotBuilt
+
+__all__ = ["HarnessResolver", "media_by_status", "not_built"]
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+class _QuietMultipleBodyTypes(logging.Filter):
+    """Connexion warns on every request to an operation that takes several body media types."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "accepts multiple content types" not in record.getMessage()
+
+
+logging.getLogger("connexion.operations.openapi3").addFilter(_QuietMultipleBodyTypes())
+
+
+def not_built(operation_id: str) -> Handler:
+    """A handler that answers the 501 problem naming ``operation_id``."""
+
+    async def handler(**_kwargs: Any) -> Any:
+        raise NotBuilt(operation_id)
+
+    handler.__name__ = f"not_built_{operation_id}"
+    return handler
+
+
+def media_by_status(doc: dict[str, Any]) -> dict[str, dict[int, str]]:
+    """operationId -> {status: first documented media type} for a bundled document."""
+    from profile_harness.openapi.bundle import iter_operations
+
+    table: dict[str, dict[int, str]] = {}
+    responses_section = doc.get("components", {}).get("responses", {})
+    for _path, _method, operation in iter_operations(doc):
+        media: dict[int, str] = {}
+        for status, response in (operation.get("responses") or {}).items():
+            if "$ref" in response:
+                response = responses_section.get(response["$ref"].rsplit("/", 1)[1], {})
+            if str(status).isdigit() and response.get("content"):
+                media[int(status)] = next(iter(response["content"]))
+        table[operation["operationId"]] = media
+    return table
+
+
+def _with_media_types(handler: Handler, media: dict[int, str]) -> Handler:
+    @functools.wraps(handler)
+    async def wrapped(*args: Any, **kwargs: Any) -> Any:
+        result = await handler(*args, **kwargs)
+        if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], int):
+            body, status = result
+            if body is None:
+                # Connexion wants a media type even for an empty body when several are documented.
+                return NoContent, status, {"Content-Type": "application/json"}
+            if status in media:
+                return body, status, {"Content-Type": media[status]}
+        return result
+
+    return wrapped
+
+
+class HarnessResolver(Resolver):  # type: ignore[misc]
+    """Resolve from a fixed table rather than by importing dotted names."""
+
+    def __init__(self, handlers: Mapping[str, Handler], media: Mapping[str, dict[int, str]]) -> None:
+        super().__init__()
+        self.handlers = handlers
+        self.media = media
+
+    def handler_for(self, operation_id: str) -> Handler:
+        """The function that serves ``operation_id``: its handler (with media types) or a 501."""
+        handler = self.handlers.get(operation_id)
+        if handler is None:
+            return not_built(operation_id)
+        return _with_media_types(handler, self.media.get(operation_id, {}))
+
+    def resolve(self, operation: AbstractOperation) -> Resolution:
+        operation_id = self.resolve_operation_id(operation)
+        return Resolution(self.handler_for(operation_id), operation_id)

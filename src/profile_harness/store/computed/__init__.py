@@ -1,0 +1,1 @@
+"""Computed attributes: the PQL subset, the current API and the legacy API."""

@@ -1,0 +1,452 @@
+"""Computed attributes of the current API (/data/core/ca/attributes): rules, evaluation and values.
+
+Rules (DOC-CA; choices in spec/DECISIONS.md): names are letters and digits, unique in the sandbox;
+the lookback fits its unit (HOURS 1-24, DAYS 1-7, WEEKS 1-4, MONTHS 1-6); a new attribute is DRAFT
+or NEW; a DRAFT can be edited and published (NEW), anything else can only be DISABLED, and DISABLED
+is final; only a DRAFT can be deleted. A NEW attribute is evaluated as a ``computedAttribute`` job:
+NEW -> INITIALIZING (first half of the job) -> PROCESSING -> PROCESSED, or FAILED when its
+expression is outside the evaluated PQL subset (:mod:`profile_harness.store.computed.pql`). A PROCESSED
+attribute gives every profile a value, read from the profile's events as of the evaluation time.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from profile_harness.errors import BadRequest, NotFound, Unprocessable
+from profile_harness.store.computed.pql import (
+    EXPRESSION_FORMAT,
+    EXPRESSION_TYPE,
+    PqlAnalysis,
+    analyse,
+    expression_object,
+    lookback_start_ms,
+)
+from profile_harness.store.identity import Identity
+from profile_harness.store.jobs import Job, Lifecycle
+from profile_harness.store.merge_policies import sandbox_info
+from profile_harness.store.profiles import EventQuery
+
+if TYPE_CHECKING:
+    from profile_harness.store.tenant import Tenant
+
+__all__ = [
+    "DURATION_RANGES",
+    "ComputedAttribute",
+    "ComputedAttributeBackend",
+    "ComputedAttributePage",
+    "tenant_namespace",
+]
+
+DURATION_RANGES = {"HOURS": 24, "DAYS": 7, "WEEKS": 4, "MONTHS": 6}
+MAX_LIMIT = 40
+DUPLICATE_NAME = "Function with the same name already exists for the specified schema or definedOn"
+NOT_DRAFT_DELETE = "Only computed attributes in DRAFT status can be deleted"
+LIFECYCLE = Lifecycle(first="NEW", running="PROCESSING", succeeded="PROCESSED", failed="FAILED")
+EDITABLE = ("name", "displayName", "description", "keepCurrent", "expression", "duration")
+SYSTEM_FIELDS = (
+    "id",
+    "type",
+    "imsOrgId",
+    "sandbox",
+    "path",
+    "mergeFunction",
+    "schema",
+    "lastEvaluationTs",
+    "createEpoch",
+    "updateEpoch",
+    "createdBy",
+)
+SORT_FIELDS = ("name", "status", "updateEpoch", "createEpoch")
+_NAME = re.compile(r"^[A-Za-z0-9]+$")
+_FILTER = re.compile(r"^(name|status|mergeFunction\.value)(!?=)(.+)$|^(createEpoch|updateEpoch)(<=|>=)(\d+)$")
+_CONTAINS = re.compile(r"^(!?)contains\((.*)\)$")
+
+
+def tenant_namespace(org: str) -> str:
+    """The organization's tenant id: its IMS org id before ``@``, lower-cased, letters and digits only.
+
+    Adobe's tenant id (``acmecorp``) is assigned per organization and not derivable from the org id;
+    the harness derives it so that ``ACMECORP@AdobeOrg`` owns ``_acmecorp`` and
+    ``acmecorp/ComputedAttributes``.
+    """
+    namespace = re.sub(r"[^a-z0-9]", "", org.split("@", 1)[0].lower())
+    return namespace or "tenant"
+
+
+def _created_by(org: str) -> str:
+    # No user is known behind a token; a stable AdobeID-shaped id per organization.
+    return hashlib.sha256(org.encode()).hexdigest()[:24].upper() + "@AdobeID"
+
+
+def _local_ts(ms: int) -> str:
+    """``2023-08-27T00:14:55.028``: DOC-CA's lastEvaluationTs, a date-time without zone (UTC here)."""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}"
+
+
+@dataclass
+class ComputedAttribute:
+    id: str
+    name: str
+    display_name: str
+    description: str
+    expression: dict[str, Any]
+    duration: dict[str, Any]
+    keep_current: bool
+    status: str
+    merge_function: str
+    create_epoch: int
+    update_epoch: int
+    sequence: int
+    job: Job | None = None
+    evaluated_ms: int | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def analysis(self) -> PqlAnalysis:
+        return analyse(str(self.expression.get("value", "")))
+
+
+@dataclass(frozen=True)
+class ComputedAttributePage:
+    attributes: list[ComputedAttribute]
+    offset: int
+    limit: int
+    total: int
+    links: dict[str, dict[str, str]]
+
+
+def _check_duration(duration: Any) -> dict[str, Any]:
+    if not isinstance(duration, dict) or set(duration) != {"count", "unit"}:
+        raise BadRequest("duration needs exactly count and unit")
+    count, unit = duration["count"], duration["unit"]
+    if unit not in DURATION_RANGES:
+        raise BadRequest(f"duration.unit {unit!r} is not one of HOURS, DAYS, WEEKS, MONTHS")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= DURATION_RANGES[unit]:
+        raise BadRequest(f"duration.count {count!r} is out of range for {unit}: 1 to {DURATION_RANGES[unit]}")
+    return {"count": count, "unit": unit}
+
+
+def _check_expression(expression: Any) -> tuple[dict[str, Any], str]:
+    """The expression as stored (``type``/``format`` default to PQL, pql/text) and its merge function."""
+    try:
+        stored = expression_object(expression)
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
+    merge = analyse(stored["value"]).merge_function
+    if merge is None:
+        raise BadRequest(
+            "The expression has no aggregation to derive mergeFunction from: end it with sum(...), "
+            "min(...), max(...), count() or topN(timestamp, 1)...head()"
+        )
+    return stored, merge
+
+
+def _with_defaults(expression: dict[str, Any]) -> dict[str, Any]:
+    return {"type": EXPRESSION_TYPE, "format": EXPRESSION_FORMAT, **expression}
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise BadRequest(f"name {name!r} must be letters and digits only (no spaces or underscores)")
+    return name
+
+
+class ComputedAttributeBackend:
+    """The computed attributes of one tenant, their evaluation jobs and their values."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.tenant = tenant
+        self._attributes: dict[str, ComputedAttribute] = {}
+
+    # -- shape -------------------------------------------------------------------------------
+
+    @property
+    def namespace(self) -> str:
+        return tenant_namespace(self.tenant.org)
+
+    def to_dict(self, attribute: ComputedAttribute) -> dict[str, Any]:
+        sandbox = sandbox_info(self.tenant.sandbox)
+        sandbox["isDefault"] = sandbox.pop("default")
+        body: dict[str, Any] = {
+            "id": attribute.id,
+            "type": "ComputedAttribute",
+            "name": attribute.name,
+            "displayName": attribute.display_name,
+            "description": attribute.description,
+            "imsOrgId": self.tenant.org,
+            "sandbox": sandbox,
+            "path": f"{self.namespace}/ComputedAttributes",
+            "keepCurrent": attribute.keep_current,
+            "expression": dict(attribute.expression),
+            "mergeFunction": {"value": attribute.merge_function},
+            "status": attribute.status,
+            "schema": {"name": "_xdm.context.profile"},
+            "duration": dict(attribute.duration),
+            "lastEvaluationTs": _local_ts(attribute.evaluated_ms) if attribute.evaluated_ms else "",
+            "createEpoch": attribute.create_epoch,
+            "updateEpoch": attribute.update_epoch,
+            "createdBy": _created_by(self.tenant.org),
+        }
+        if attribute.status == "FAILED" and attribute.errors:
+            body["errors"] = copy.deepcopy(attribute.errors)
+        return body
+
+    # -- evaluation --------------------------------------------------------------------------
+
+    def _start_evaluation(self, attribute: ComputedAttribute) -> None:
+        job = self.tenant.new_job("computedAttribute", LIFECYCLE)
+        problem = attribute.analysis.unsupported
+        if job.fail_with is None and problem is not None:
+            job.fail_with = [{"code": "unsupportedExpression", "msg": f"Expression not supported: {problem}"}]
+        attribute.job = job
+        attribute.status = job.state
+
+    def _refresh(self, attribute: ComputedAttribute, *, read: bool) -> None:
+        job = attribute.job
+        if job is None or attribute.status in ("DRAFT", "DISABLED"):
+            return
+        now = self.tenant.clock.now_ms()
+
+        def on_complete() -> None:
+            attribute.evaluated_ms = now
+
+        state = job.advance(now, on_complete, read=read)
+        if state == LIFECYCLE.failed:
+            attribute.errors = list(job.errors)
+        elif state == LIFECYCLE.running and _progress(job, now) < 0.5:
+            state = "INITIALIZING"
+        attribute.status = state
+
+    # -- operations --------------------------------------------------------------------------
+
+    def create(self, body: dict[str, Any]) -> ComputedAttribute:
+        unknown = sorted(set(body) - {*EDITABLE, "status"})
+        if unknown:
+            raise BadRequest(f"unknown field {unknown[0]!r}")
+        missing = [
+            k
+            for k in ("name", "displayName", "description", "expression", "duration", "status")
+            if k not in body
+        ]
+        if missing:
+            raise BadRequest(f"{missing[0]} is required")
+        name = _check_name(body["name"])
+        duration = _check_duration(body["duration"])
+        expression, merge = _check_expression(body["expression"])
+        if body["status"] not in ("DRAFT", "NEW"):
+            raise BadRequest(f"status {body['status']!r} is not allowed for a new attribute: DRAFT or NEW")
+        if self._named(name) is not None:
+            raise BadRequest(DUPLICATE_NAME)
+        now = self.tenant.clock.now_ms()
+        attribute = ComputedAttribute(
+            id=self.tenant.ids.uuid(),
+            name=name,
+            display_name=str(body["displayName"]),
+            description=str(body["description"]),
+            expression=expression,
+            duration=duration,
+            keep_current=bool(body.get("keepCurrent", False)),
+            status="DRAFT",
+            merge_function=merge,
+            create_epoch=now,
+            update_epoch=now,
+            sequence=self.tenant.ids.sequence(),
+        )
+        if body["status"] == "NEW":
+            self._start_evaluation(attribute)
+        self._attributes[attribute.id] = attribute
+        return attribute
+
+    def get(self, attribute_id: str, *, read: bool = True) -> ComputedAttribute:
+        attribute = self._attributes.get(attribute_id)
+        if attribute is None:
+            raise NotFound(f"Computed attribute {attribute_id} not found")
+        self._refresh(attribute, read=read)
+        return attribute
+
+    def update(self, attribute_id: str, body: dict[str, Any]) -> ComputedAttribute:
+        attribute = self.get(attribute_id, read=False)
+        current = self.to_dict(attribute)
+        unknown = sorted(set(body) - {*EDITABLE, "status", *SYSTEM_FIELDS})
+        if unknown:
+            raise BadRequest(f"unknown field {unknown[0]!r}")
+        for name in SYSTEM_FIELDS:
+            if name in body and body[name] != current[name]:
+                raise BadRequest(f"{name} is set by the system and cannot be changed")
+        if isinstance(body.get("expression"), dict):
+            # Left-out type and format are the defaults: the same text is no change.
+            body = {**body, "expression": _with_defaults(body["expression"])}
+        changed = [k for k in EDITABLE if k in body and body[k] != current[k]]
+        status = body.get("status", attribute.status)
+        if attribute.status != "DRAFT" and changed:
+            raise BadRequest(
+                f"{changed[0]} can only be changed while the attribute is DRAFT; it is {attribute.status}"
+            )
+        if status != attribute.status:
+            allowed = {"DRAFT": ("NEW",), "DISABLED": ()}.get(attribute.status, ("DISABLED",))
+            if status not in allowed:
+                if not allowed:
+                    raise BadRequest("Status DISABLED is final and cannot be changed")
+                raise BadRequest(f"Status {attribute.status} can only be changed to {allowed[0]}")
+        # Check every change before applying any, so a refused update changes nothing.
+        updates: dict[str, Any] = {}
+        if "name" in changed:
+            name = _check_name(body["name"])
+            other = self._named(name)
+            if other is not None and other.id != attribute.id:
+                raise BadRequest(DUPLICATE_NAME)
+            updates["name"] = name
+        if "duration" in changed:
+            updates["duration"] = _check_duration(body["duration"])
+        if "expression" in changed:
+            updates["expression"], updates["merge_function"] = _check_expression(body["expression"])
+        if "displayName" in changed:
+            updates["display_name"] = str(body["displayName"])
+        if "description" in changed:
+            updates["description"] = str(body["description"])
+        if "keepCurrent" in changed:
+            updates["keep_current"] = bool(body["keepCurrent"])
+        for key, value in updates.items():
+            setattr(attribute, key, value)
+        if status != attribute.status:
+            if status == "NEW":
+                self._start_evaluation(attribute)
+            else:
+                attribute.status = status
+        if updates or status != current["status"]:
+            attribute.update_epoch = self.tenant.clock.now_ms()
+        return attribute
+
+    def delete(self, attribute_id: str) -> dict[str, Any]:
+        attribute = self.get(attribute_id, read=False)
+        if attribute.status != "DRAFT":
+            raise Unprocessable(NOT_DRAFT_DELETE)
+        body = self.to_dict(attribute)
+        del self._attributes[attribute_id]
+        return body
+
+    def page(self, *, limit: int, offset: int, sort_by: str, filters: list[str]) -> ComputedAttributePage:
+        if not 1 <= limit <= MAX_LIMIT:
+            raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}")
+        if offset < 0:
+            raise BadRequest("offset must be 0 or more")
+        sort_field = sort_by.lstrip("-")
+        if sort_field not in SORT_FIELDS:
+            raise BadRequest(
+                f"sortBy {sort_by!r} is not one of {', '.join(SORT_FIELDS)} (with an optional -)"
+            )
+        tests = [_filter(text) for text in filters]
+        for attribute in self._attributes.values():
+            self._refresh(attribute, read=False)
+        rows = [(a, self.to_dict(a)) for a in self._attributes.values()]
+        rows = [(a, d) for a, d in rows if all(test(d) for test in tests)]
+        rows.sort(key=lambda row: (row[1][sort_field], row[0].sequence), reverse=sort_by.startswith("-"))
+        total = len(rows)
+        chosen = [a for a, _ in rows[offset : offset + limit]]
+        extra: list[tuple[str, Any]] = [("sortBy", sort_by)] + [("property", f) for f in filters]
+
+        def href(at: int) -> dict[str, str]:
+            return {"href": "/attributes?" + urlencode([("offset", at), ("limit", limit), *extra])}
+
+        links = {"self": href(offset)}
+        if offset + limit < total:
+            links["next"] = href(offset + limit)
+        if offset > 0:
+            links["prev"] = href(max(0, offset - limit))
+        if total > limit:
+            links["last"] = href(((total - 1) // limit) * limit)
+        return ComputedAttributePage(chosen, offset, limit, total, links)
+
+    def _named(self, name: str) -> ComputedAttribute | None:
+        return next((a for a in self._attributes.values() if a.name == name), None)
+
+    # -- values ------------------------------------------------------------------------------
+
+    def has_attributes(self) -> bool:
+        """Whether any computed attribute exists (without one, no profile has a value)."""
+        return bool(self._attributes)
+
+    def values_for(self, related: frozenset[Identity]) -> dict[str, Any]:
+        """``{name: value}`` of every PROCESSED attribute for the profile made of ``related`` identities.
+
+        Each value is read from the profile's events inside the attribute's lookback, as of the time
+        the attribute was evaluated; an attribute without a value for this profile is left out.
+        """
+        values: dict[str, Any] = {}
+        for attribute in sorted(self._attributes.values(), key=lambda a: a.sequence):
+            self._refresh(attribute, read=False)
+            plan = attribute.analysis.plan
+            if attribute.status != "PROCESSED" or attribute.evaluated_ms is None or plan is None:
+                continue
+            now = attribute.evaluated_ms
+            start = lookback_start_ms(now, attribute.duration["count"], attribute.duration["unit"])
+            query = EventQuery(start_ms=start, end_ms=now + 1, limit=10**9)
+            page = self.tenant.profiles.events(related, "", query)
+            value = plan.evaluate(((ts, f.record) for _id, ts, f in page.events), now)
+            if value is not None:
+                values[attribute.name] = value
+        return values
+
+    def attach(self, entity: dict[str, Any], related: frozenset[Identity]) -> dict[str, Any]:
+        """A copy of a merged profile with its computed attributes at ``_<tenant>.ComputedAttributes``."""
+        values = self.values_for(related)
+        if not values:
+            return entity
+        out = copy.deepcopy(entity)
+        holder = out.setdefault(f"_{self.namespace}", {})
+        if not isinstance(holder, dict):
+            return entity
+        target = holder.setdefault("ComputedAttributes", {})
+        if isinstance(target, dict):
+            target.update(values)
+        return out
+
+
+def _progress(job: Job, now_ms: int) -> float:
+    """How far a running job is, 0 to 1, by its timing rule (INITIALIZING for the first half)."""
+    if job.timing.rule == "reads":
+        return job.reads / job.timing.amount
+    if job.timing.rule == "seconds" and job.timing.amount > 0:
+        return (now_ms - job.created_ms) / (job.timing.amount * 1000)
+    return 1.0
+
+
+def _filter(text: str) -> Callable[[dict[str, Any]], bool]:
+    """One ``property`` filter of the list (DOC-CA), as a test on an attribute's body."""
+    match = _FILTER.match(text)
+    if match is None:
+        raise BadRequest(
+            f"property filter {text!r} is not name|status|mergeFunction.value (=, !=, =contains(), "
+            "=!contains()) or createEpoch|updateEpoch (<=, >=) followed by a value"
+        )
+    if match.group(4):
+        name, op, bound = match.group(4), match.group(5), int(match.group(6))
+        if op == ">=":
+            return lambda body: bool(body[name] >= bound)
+        return lambda body: bool(body[name] <= bound)
+    name, op, raw = match.group(1), match.group(2), match.group(3)
+    fold = name == "status"  # status values compare without regard to case (our spec)
+    contains = _CONTAINS.match(raw) if op == "=" else None
+    negate = op == "!="
+    if contains:
+        negate = contains.group(1) == "!"
+        wanted = {v.strip() for v in contains.group(2).split(",") if v.strip()}
+    else:
+        wanted = {raw}
+    if fold:
+        wanted = {w.upper() for w in wanted}
+
+    def test(body: dict[str, Any]) -> bool:
+        actual = body["mergeFunction"]["value"] if name == "mergeFunction.value" else body[name]
+        actual = str(actual).upper() if fold else str(actual)
+        return (actual in wanted) != negate
+
+    return test

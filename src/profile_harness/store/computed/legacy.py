@@ -1,0 +1,369 @@
+"""Computed attributes of the legacy API (/config/computedAttributes): fields, dependencies, JSON Patch.
+
+Rules (DOC-CA-OLD, DOC-TS, SPEC-2022; choices in spec/DECISIONS.md): an attribute fills an existing
+field ``<path>.<name>`` of a schema class. The harness has no schema registry, so the schema of a class
+is the set of fields its datasets' records hold; a field no record has cannot be looked up. The name
+is unique per class; the expression's result type (boolean for a comparison, number for an aggregation
+or arithmetic) must match the field's. An expression that reads ``<path>.<name>`` of another attribute
+depends on it, and an attribute others depend on cannot be deleted (422).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import zlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from profile_harness.errors import BadRequest, NotFound, Unprocessable
+from profile_harness.store.computed.pql import (
+    expression_object,
+    lookup,
+    profile_paths,
+    referenced_paths,
+    result_type,
+)
+from profile_harness.store.merge_policies import sandbox_info
+
+if TYPE_CHECKING:
+    from profile_harness.store.tenant import Tenant
+
+__all__ = ["LegacyComputedAttribute", "LegacyComputedAttributeBackend", "apply_json_patch"]
+
+SCHEMA_LOOKUP = "Could not lookup schema of the computed attribute for the provided path"
+DUPLICATE_NAME = "Function with the same name already exists for the specified schema or definedOn"
+RETURN_SCHEMA = (
+    "Return schema of the expression is not same as the schema of the computed attribute in the XDM schema"
+)
+HAS_DEPENDENTS = "Cannot perform delete as some other functions are dependent on this function."
+WRITABLE = ("description", "expression", "active")
+
+
+@dataclass
+class LegacyComputedAttribute:
+    id: str
+    name: str
+    path: str
+    schema_name: str
+    expression: dict[str, Any]
+    return_type: str
+    create_epoch: int
+    update_epoch: int
+    sequence: int
+    description: str | None = None
+    active: bool = True
+    dependencies: list[str] = field(default_factory=list)
+
+    @property
+    def field_path(self) -> str:
+        return f"{self.path}.{self.name}"
+
+
+def _xdm_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "string"
+
+
+def _class_label(schema_name: str) -> str:
+    return f"record of a dataset of class {schema_name or '(none)'}"
+
+
+def _defined_on(schema_name: str) -> list[dict[str, str]]:
+    union = schema_name.removeprefix("_xdm.context.")
+    return [
+        {
+            "meta:resourceType": "unions",
+            "meta:containerId": "tenant",
+            "$ref": f"https://ns.adobe.com/xdm/context/{union}__union",
+        }
+    ]
+
+
+def _check_expression(expression: Any) -> dict[str, Any]:
+    """The expression as stored; ``type`` and ``format`` default to PQL and pql/text."""
+    try:
+        return dict(expression_object(expression))
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
+
+
+class LegacyComputedAttributeBackend:
+    """The old API's computed attributes of one tenant."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.tenant = tenant
+        self._attributes: dict[str, LegacyComputedAttribute] = {}
+
+    def to_dict(self, attribute: LegacyComputedAttribute) -> dict[str, Any]:
+        defined_on = _defined_on(attribute.schema_name)
+        # Adobe shows gzip bytes as text; an opaque compressed form of definedOn, as base64.
+        encoded = base64.b64encode(zlib.compress(json.dumps(defined_on).encode())).decode()
+        body: dict[str, Any] = {
+            "id": attribute.id,
+            "imsOrgId": self.tenant.org,
+            "sandbox": sandbox_info(self.tenant.sandbox),
+            "name": attribute.name,
+            "path": attribute.path,
+            "positionPath": attribute.path.split("."),
+        }
+        if attribute.description is not None:
+            body["description"] = attribute.description
+        body.update(
+            {
+                "expression": dict(attribute.expression),
+                "schema": {"name": attribute.schema_name},
+                "returnSchema": {"meta:xdmType": attribute.return_type},
+                "definedOn": defined_on,
+                "encodedDefinedOn": encoded,
+                "dependencies": list(attribute.dependencies),
+                "dependents": self._dependents(attribute.id),
+                "active": attribute.active,
+                "type": "ComputedAttribute",
+                "createEpoch": attribute.create_epoch,
+                "updateEpoch": attribute.update_epoch,
+            }
+        )
+        return body
+
+    # -- rules -------------------------------------------------------------------------------
+
+    def _field_type(self, schema_name: str, field_path: str) -> str | None:
+        """The XDM type of a field of the class, as its records hold it; None when none does."""
+        for dataset in self.tenant.datasets:
+            if dataset.schema_class != schema_name:
+                continue
+            for batch in dataset.batches:
+                for record in batch.records:
+                    found, value = lookup(record, field_path)
+                    if found and value is not None:
+                        return _xdm_type(value)
+        return None
+
+    def _target_type(self, schema_name: str, field_path: str) -> str:
+        """The type of the field the attribute fills; DOC-TS's 400, naming the field, when it is unknown."""
+        found = self._field_type(schema_name, field_path)
+        if found is None:
+            raise BadRequest(
+                f"{SCHEMA_LOOKUP}: no {_class_label(schema_name)} holds the field {field_path} "
+                "(the harness knows a class's fields from its datasets' records)"
+            )
+        return found
+
+    def _check_reads(self, text: str, schema_name: str) -> None:
+        """Every profile field the expression reads (outside ``xEvent[...]``) is a field of the class."""
+        for path in sorted(profile_paths(text)):
+            if self._field_type(schema_name, path) is None:
+                raise BadRequest(
+                    f"The expression reads {path}, which is not a field of {schema_name}: no "
+                    f"{_class_label(schema_name)} holds it"
+                )
+
+    def _dependencies(self, text: str, schema_name: str, own_id: str | None) -> list[str]:
+        paths = referenced_paths(text)
+        found = [
+            a.id
+            for a in sorted(self._attributes.values(), key=lambda a: a.sequence)
+            if a.schema_name == schema_name and a.field_path in paths
+        ]
+        if own_id is not None:
+            if own_id in found:
+                raise BadRequest("The expression refers to the computed attribute itself")
+            if any(own_id in self._closure(d) for d in found):
+                raise BadRequest(
+                    "The expression would make computed attributes depend on each other in a cycle"
+                )
+        return found
+
+    def _closure(self, attribute_id: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [attribute_id]
+        while todo:
+            current = self._attributes.get(todo.pop())
+            if current is None or current.id in seen:
+                continue
+            seen.add(current.id)
+            todo.extend(current.dependencies)
+        return seen
+
+    def _dependents(self, attribute_id: str) -> list[str]:
+        return [
+            a.id
+            for a in sorted(self._attributes.values(), key=lambda a: a.sequence)
+            if attribute_id in a.dependencies
+        ]
+
+    @staticmethod
+    def _check_return(text: str, field_type: str) -> None:
+        returned = result_type(text)
+        if returned is not None and returned != field_type:
+            raise BadRequest(RETURN_SCHEMA)
+
+    # -- operations --------------------------------------------------------------------------
+
+    def create(self, body: dict[str, Any]) -> LegacyComputedAttribute:
+        unknown = sorted(set(body) - {"name", "path", "description", "expression", "schema"})
+        if unknown:
+            raise BadRequest(f"unknown field {unknown[0]!r}")
+        for required in ("name", "path", "expression", "schema"):
+            if required not in body:
+                raise BadRequest(f"{required} is required")
+        name, path = str(body["name"]), str(body["path"])
+        schema_name = str((body["schema"] or {}).get("name", ""))
+        expression = _check_expression(body["expression"])
+        field_type = self._target_type(schema_name, f"{path}.{name}")
+        self._check_reads(expression["value"], schema_name)
+        if any(a.name == name and a.schema_name == schema_name for a in self._attributes.values()):
+            raise BadRequest(DUPLICATE_NAME)
+        self._check_return(expression["value"], field_type)
+        now = self.tenant.clock.now_s()
+        attribute = LegacyComputedAttribute(
+            id=self.tenant.ids.uuid(),
+            name=name,
+            path=path,
+            schema_name=schema_name,
+            expression=expression,
+            return_type=field_type,
+            create_epoch=now,
+            update_epoch=now,
+            sequence=self.tenant.ids.sequence(),
+            description=body.get("description"),
+            dependencies=self._dependencies(expression["value"], schema_name, None),
+        )
+        self._attributes[attribute.id] = attribute
+        return attribute
+
+    def get(self, attribute_id: str) -> LegacyComputedAttribute:
+        attribute = self._attributes.get(attribute_id)
+        if attribute is None:
+            raise NotFound(f"Computed attribute {attribute_id} not found")
+        return attribute
+
+    def all(self) -> list[LegacyComputedAttribute]:
+        return sorted(self._attributes.values(), key=lambda a: a.sequence)
+
+    def patch(self, attribute_id: str, operations: list[dict[str, Any]]) -> LegacyComputedAttribute:
+        attribute = self.get(attribute_id)
+        before = self.to_dict(attribute)
+        for operation in operations:
+            for key in ("path", "from"):
+                pointer = operation.get(key)
+                if pointer is None or (operation["op"] == "test" and key == "path"):
+                    continue
+                if operation["op"] == "copy" and key == "from":
+                    continue  # copying reads, it does not change the source
+                member = _unescape(pointer.split("/")[1]) if pointer.count("/") else ""
+                if member not in WRITABLE:
+                    raise BadRequest(
+                        f"Path {pointer} cannot be modified; only /description, /expression and /active can"
+                    )
+        after = apply_json_patch(before, operations)
+        description = after.get("description")
+        if description is not None and not isinstance(description, str):
+            raise BadRequest("description must be a string")
+        expression = _check_expression(after.get("expression"))
+        if not isinstance(after.get("active"), bool):
+            raise BadRequest("active must be true or false")
+        dependencies = attribute.dependencies
+        if expression != attribute.expression:
+            self._check_reads(expression["value"], attribute.schema_name)
+            self._check_return(expression["value"], attribute.return_type)
+            dependencies = self._dependencies(expression["value"], attribute.schema_name, attribute.id)
+        attribute.description = description
+        attribute.expression = expression
+        attribute.active = after["active"]
+        attribute.dependencies = dependencies
+        attribute.update_epoch = self.tenant.clock.now_s()
+        return attribute
+
+    def delete(self, attribute_id: str) -> None:
+        self.get(attribute_id)
+        if self._dependents(attribute_id):
+            raise Unprocessable(HAS_DEPENDENTS)
+        del self._attributes[attribute_id]
+
+
+# -- JSON Patch (RFC 6902) ---------------------------------------------------------------------
+
+
+def _unescape(part: str) -> str:
+    return part.replace("~1", "/").replace("~0", "~")
+
+
+def _parent(document: Any, pointer: str) -> tuple[Any, str]:
+    if not pointer.startswith("/"):
+        raise BadRequest(f"Path {pointer!r} is not a JSON Pointer")
+    parts = [_unescape(p) for p in pointer.split("/")[1:]]
+    node = document
+    for part in parts[:-1]:
+        node = _child(node, part, pointer)
+    return node, parts[-1]
+
+
+def _child(node: Any, part: str, pointer: str) -> Any:
+    if isinstance(node, dict) and part in node:
+        return node[part]
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    raise BadRequest(f"Path {pointer} does not exist")
+
+
+def _get(document: Any, pointer: str) -> Any:
+    if pointer == "":
+        return document
+    parent, last = _parent(document, pointer)
+    return _child(parent, last, pointer)
+
+
+def _add(document: Any, pointer: str, value: Any) -> None:
+    parent, last = _parent(document, pointer)
+    if isinstance(parent, dict):
+        parent[last] = value
+    elif isinstance(parent, list) and (last == "-" or (last.isdigit() and int(last) <= len(parent))):
+        parent.insert(len(parent) if last == "-" else int(last), value)
+    else:
+        raise BadRequest(f"Path {pointer} cannot be added to")
+
+
+def _remove(document: Any, pointer: str) -> Any:
+    parent, last = _parent(document, pointer)
+    value = _child(parent, last, pointer)
+    if isinstance(parent, dict):
+        del parent[last]
+    else:
+        del parent[int(last)]
+    return value
+
+
+def apply_json_patch(document: dict[str, Any], operations: list[dict[str, Any]]) -> dict[str, Any]:
+    """The document after the operations, applied to a copy; any failing operation refuses the whole patch."""
+    out = copy.deepcopy(document)
+    for operation in operations:
+        op, pointer = operation["op"], operation["path"]
+        if op in ("add", "replace", "test") and "value" not in operation:
+            raise BadRequest(f"{op} at {pointer} needs a value")
+        if op in ("move", "copy") and "from" not in operation:
+            raise BadRequest(f"{op} at {pointer} needs from")
+        if op == "add":
+            _add(out, pointer, copy.deepcopy(operation["value"]))
+        elif op == "remove":
+            _remove(out, pointer)
+        elif op == "replace":
+            _get(out, pointer)
+            _remove(out, pointer)
+            _add(out, pointer, copy.deepcopy(operation["value"]))
+        elif op == "move":
+            _add(out, pointer, _remove(out, operation["from"]))
+        elif op == "copy":
+            _add(out, pointer, copy.deepcopy(_get(out, operation["from"])))
+        elif op == "test" and _get(out, pointer) != operation["value"]:
+            raise BadRequest(f"test failed: {pointer} is not {operation['value']!r}")
+    return out

@@ -1,0 +1,100 @@
+"""``profile-harness proxy``: violations in a header and the log, --strict blocks, --record replays."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from profile_harness.contract.proxy import VIOLATIONS_HEADER, create_proxy
+from profile_harness.scenarios import OutcomeKind, load_scenario, run_scenario
+from profile_harness.scenarios.checks import check_scenario
+from profile_harness.scenarios.targets import in_process_target
+from tests.contract.conftest import ORG, SANDBOX
+from tests.contract.drifting import TEAPOT_PATH, TEXT_PLAIN_PATH
+
+TOKEN, API_KEY = "s3cr3t-t0ken", "my-api-key-123"
+HEADERS = {
+    "Authorization": f"Bearer {TOKEN}",
+    "x-api-key": API_KEY,
+    "x-gw-ims-org-id": ORG,
+    "x-sandbox-name": SANDBOX,
+}
+POLICIES = "/data/core/ups/config/mergePolicies"
+
+
+@pytest.fixture()
+def drifting_proxy(drifting) -> Iterator[tuple[TestClient, object]]:  # type: ignore[no-untyped-def]
+    url, app = drifting
+    with TestClient(create_proxy(url)) as client:
+        yield client, app
+
+
+def test_proxy__a_conforming_exchange_passes_untouched(mock_url):
+    with TestClient(create_proxy(mock_url)) as client:
+        response = client.get(POLICIES, headers=HEADERS)
+    assert response.status_code == 200 and response.json()["children"]
+    assert VIOLATIONS_HEADER not in response.headers
+
+
+def test_proxy__each_drift_is_reported_in_a_header_and_the_log(drifting_proxy, caplog):
+    client, _app = drifting_proxy
+    caplog.set_level(logging.WARNING, logger="profile_harness.proxy")
+    renamed = client.get(POLICIES, headers=HEADERS)
+    teapot = client.get(TEAPOT_PATH, headers=HEADERS)
+    text = client.get(TEXT_PLAIN_PATH, headers=HEADERS)
+    missing_header = client.get(POLICIES, headers={k: v for k, v in HEADERS.items() if k != "x-sandbox-name"})
+    assert renamed.status_code == 200 and "identityGraph" in renamed.headers[VIOLATIONS_HEADER]
+    assert teapot.status_code == 418 and "418" in teapot.headers[VIOLATIONS_HEADER]
+    assert "text/plain" in text.headers[VIOLATIONS_HEADER]
+    assert missing_header.status_code == 200 and "x-sandbox-name" in missing_header.headers[VIOLATIONS_HEADER]
+    logged = caplog.text
+    assert "identityGraph" in logged and "418" in logged and "text/plain" in logged
+
+
+def test_proxy__strict_blocks_an_invalid_request_without_forwarding_it(drifting):
+    url, app = drifting
+    with TestClient(create_proxy(url, strict=True)) as client:
+        calls = app.state.calls  # type: ignore[attr-defined]
+        blocked = client.post(POLICIES, headers=HEADERS, json={"name": "no schema, no rules"})
+        assert blocked.status_code == 400
+        assert blocked.json()["violations"] and VIOLATIONS_HEADER in blocked.headers
+        assert app.state.calls == calls  # type: ignore[attr-defined]
+        assert client.get(POLICIES, headers=HEADERS).status_code == 200
+        assert app.state.calls == calls + 1  # type: ignore[attr-defined]
+
+
+def test_proxy__a_recorded_session_replays_green_against_the_mock(mock_url, tmp_path):
+    with TestClient(create_proxy(mock_url, record_dir=tmp_path)) as client:
+        body = {
+            "name": "recorded policy",
+            "schema": {"name": "_xdm.context.profile"},
+            "identityGraph": {"type": "pdg"},
+            "attributeMerge": {"type": "timestampOrdered"},
+            "default": False,
+        }
+        created = client.post(POLICIES, headers=HEADERS, json=body)
+        assert created.status_code == 200, created.text
+        policy = created.json()["id"]
+        assert client.get(f"{POLICIES}/{policy}", headers=HEADERS).status_code == 200
+        assert client.delete(f"{POLICIES}/{policy}", headers=HEADERS).status_code == 200
+        assert client.get(f"{POLICIES}/{policy}", headers=HEADERS).status_code == 404
+        recorder = client.app.state.recorder  # type: ignore[attr-defined]
+    text = recorder.path.read_text()
+    assert TOKEN not in text and API_KEY not in text and "Bearer" not in text
+    assert policy not in text  # the id is captured, so the replay uses the mock's own
+    scenario = load_scenario(recorder.path)
+    assert check_scenario(scenario) == []
+    assert len(scenario.steps) == 4
+    outcome = run_scenario(scenario, in_process_target())
+    assert outcome.kind is OutcomeKind.PASSED, outcome.detail
+
+
+def test_proxy__secrets_in_bodies_and_queries_are_redacted(mock_url, tmp_path):
+    with TestClient(create_proxy(mock_url, record_dir=tmp_path)) as client:
+        client.get(POLICIES, headers=HEADERS, params={"access_token": TOKEN})
+        recorder = client.app.state.recorder  # type: ignore[attr-defined]
+    text = recorder.path.read_text()
+    assert TOKEN not in text and "<redacted>" in text

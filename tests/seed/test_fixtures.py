@@ -1,0 +1,175 @@
+"""Fixture documents: errors name the place, nothing is half-loaded, a dump loads back unchanged."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from profile_harness.seed.demo import demo_document
+from profile_harness.seed.fixtures import FixtureError, dump_state, load_document, load_files
+from profile_harness.store import Store
+from profile_harness.store.merge_policies import PLATFORM_DEFAULT_ID
+from tests.conftest import ORG, SANDBOX, policy, profile_dataset, tenant_doc
+
+GOOD = tenant_doc(
+    datasets=[profile_dataset("crm", "2024-05-01T10:00:00Z", {"identityMap": {"email": [{"id": "a@b.c"}]}})],
+    mergePolicies=[policy("p1", "pdg", "timestampOrdered", default=True)],
+)
+
+
+def test_load__dump_loads_back_unchanged():
+    store = Store()
+    load_document(store, demo_document(20))
+    dumped = dump_state(store)
+    again = Store()
+    load_document(again, copy.deepcopy(dumped))
+    assert dump_state(again) == dumped
+
+
+def test_load__system_jobs_flavour_is_the_tenants_and_dumps_back():
+    store = Store()
+    doc = copy.deepcopy(GOOD)
+    doc["tenants"][0]["systemJobsFlavor"] = "aws"
+    load_document(store, doc)
+    assert store.tenant(ORG, SANDBOX).system_jobs.flavor == "aws"
+    dumped = dump_state(store)
+    assert dumped["tenants"][0]["systemJobsFlavor"] == "aws"
+    again = Store()
+    load_document(again, copy.deepcopy(dumped))
+    assert dump_state(again) == dumped
+    # a later document that does not say keeps the tenant's flavour; one that says changes it
+    load_document(store, tenant_doc(mergePolicies=[]))
+    assert store.tenant(ORG, SANDBOX).system_jobs.flavor == "aws"
+    load_document(store, tenant_doc(systemJobsFlavor="azure"))
+    assert store.tenant(ORG, SANDBOX).system_jobs.flavor == "azure"
+    # without a server default, a tenant that never said dumps no flavour
+    assert "systemJobsFlavor" not in dump_state(_loaded(GOOD))["tenants"][0]
+
+
+def _loaded(document: dict[str, object]) -> Store:
+    store = Store()
+    load_document(store, copy.deepcopy(document))
+    return store
+
+
+def test_load__schema_error_names_the_place():
+    bad = copy.deepcopy(GOOD)
+    bad["tenants"][0]["datasets"][0]["batches"][0]["ingestedAt"] = "yesterday"
+    with pytest.raises(
+        FixtureError, match=r"seed\.yaml: tenants\[0\]\.datasets\[0\]\.batches\[0\]\.ingestedAt"
+    ):
+        load_document(Store(), bad, "seed.yaml")
+
+
+def test_load__rule_error_names_the_place_and_loads_nothing():
+    store = Store()
+    bad = copy.deepcopy(GOOD)
+    bad["tenants"][0]["mergePolicies"].append(policy("p2", "none", "timestampOrdered", default=True))
+    bad["tenants"].append(
+        {
+            "org": "OTHER1@AdobeOrg",
+            "sandbox": "prod",
+            "mergePolicies": [policy("x", "pdg", "timestampOrdered")],
+        }
+    )
+    with pytest.raises(FixtureError, match=r"tenants\[0\]\.mergePolicies\[1\]\.default"):
+        load_document(store, bad)
+    assert dump_state(store) == {"tenants": []}
+
+
+def test_load__into_existing_tenant_refuses_duplicates_atomically():
+    store = Store()
+    load_document(store, GOOD)
+    before = dump_state(store)
+    with pytest.raises(FixtureError, match="dataset crm exists already"):
+        load_document(store, GOOD)
+    assert dump_state(store) == before
+
+
+def test_load_files__yaml_and_json(tmp_path: Path):
+    path = tmp_path / "seed.yaml"
+    path.write_text(yaml.safe_dump(GOOD))
+    store = Store()
+    load_files(store, [path])
+    assert store.tenant(ORG, SANDBOX).datasets.find("crm") is not None
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("tenants: [")
+    with pytest.raises(FixtureError, match=r"broken\.yaml: is not valid YAML"):
+        load_files(store, [broken])
+
+
+def test_admin_fixtures__yaml_body_and_error_shape(client):  # type: ignore[no-untyped-def]
+    response = client.post(
+        "/__admin/fixtures", content=yaml.safe_dump(GOOD), headers={"content-type": "application/yaml"}
+    )
+    assert response.status_code == 200
+    assert response.json() == {"loaded": [{"org": ORG, "sandbox": SANDBOX}]}
+    bad = client.post("/__admin/fixtures", json={"tenants": [{"org": "nope", "sandbox": "prod"}]})
+    assert bad.status_code == 400
+    assert "tenants[0].org" in bad.json()["detail"]
+    state = client.get("/__admin/state", params={"org": ORG}).json()
+    assert [t["sandbox"] for t in state["tenants"]] == [SANDBOX]
+
+
+def test_admin_reset__one_tenant(client, headers):  # type: ignore[no-untyped-def]
+    client.post("/__admin/fixtures", json=GOOD)
+    other = {
+        "tenants": [
+            {
+                "org": "OTHER1@AdobeOrg",
+                "sandbox": "prod",
+                "mergePolicies": [policy("x", "pdg", "timestampOrdered")],
+            }
+        ]
+    }
+    client.post("/__admin/fixtures", json=other)
+    assert client.post("/__admin/reset", params={"org": ORG}).json() == {"tenantsReset": 1}
+    assert [t["org"] for t in client.get("/__admin/state").json()["tenants"]] == ["OTHER1@AdobeOrg"]
+
+
+def test_admin_requests__journal_records_and_clears(client, headers):  # type: ignore[no-untyped-def]
+    client.delete("/__admin/requests")
+    client.get("/data/core/ups/config/mergePolicies", headers=headers)
+    client.get("/data/core/ups/config/mergePolicies")
+    entries = client.get("/__admin/requests").json()["requests"]
+    assert [(e["status"], e["operationId"]) for e in entries] == [(200, "getMany"), (403, None)]
+    assert entries[0]["org"] == headers["x-gw-ims-org-id"]
+    assert client.delete("/__admin/requests").json() == {"cleared": 2}
+    assert client.get("/__admin/requests").json()["requests"] == []
+
+
+def test_demo_document__stitching_matters():
+    store = Store()
+    load_document(store, demo_document(20))
+    tenant = next(iter(store.tenants()))
+    profiles = tenant.profiles
+    jane = ("email", "jane.doe@example.com")
+    stitched = profiles.view("_xdm.context.profile", jane, profiles.policy("_xdm.context.profile", None), "x")
+    assert stitched.merged is not None and len(stitched.merged.sources) == 2
+    assert stitched.merged.entity["homeAddress"]["city"] == "Lyon"
+    assert len(list(tenant.datasets.fragments("_xdm.context.experienceevent"))) > 40
+
+
+def test_load__merge_policies_key_decides_platforms_default():
+    store = Store()
+    datasets_only = tenant_doc(datasets=GOOD["tenants"][0]["datasets"])
+    load_document(store, datasets_only)
+    assert [p.id for p in store.tenant(ORG, SANDBOX).merge_policies.all()] == [PLATFORM_DEFAULT_ID]
+    load_document(store, tenant_doc(mergePolicies=[policy("p1", "pdg", "timestampOrdered", default=True)]))
+    assert [p.id for p in store.tenant(ORG, SANDBOX).merge_policies.all()] == ["p1"]  # listed: exactly these
+    empty = Store()
+    load_document(empty, tenant_doc(mergePolicies=[]))
+    assert empty.tenant(ORG, SANDBOX).merge_policies.all() == []
+    dumped = dump_state(empty)
+    again = Store()
+    load_document(again, copy.deepcopy(dumped))
+    assert dump_state(again) == dumped  # an empty list loads back as no policies
+    fresh = Store()
+    fresh.tenant(ORG, SANDBOX)  # first touched by a request: Platform's default
+    dumped = dump_state(fresh)
+    again = Store()
+    load_document(again, copy.deepcopy(dumped))
+    assert dump_state(again) == dumped

@@ -1,0 +1,132 @@
+"""The gateway answers bad credentials and tenant headers with its documented errors (DOC-PTS)."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from profile_harness.app import create_app
+from profile_harness.options import HarnessOptions
+from profile_harness.server.gateway import Credentials, check_credentials
+from profile_harness.store.merge_policies import sandbox_info
+from tests.conftest import HEADERS
+
+PATH = "/data/core/ups/config/mergePolicies"
+
+
+def _without(name: str) -> dict[str, str]:
+    return {key: value for key, value in HEADERS.items() if key.lower() != name}
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "code"),
+    [
+        (_without("authorization"), 403, "403010"),
+        ({**HEADERS, "Authorization": "Basic dXNlcjpwYXNz"}, 401, "401013"),
+        ({**HEADERS, "Authorization": "Bearer"}, 401, "401013"),
+        (_without("x-api-key"), 403, "403000"),
+        ({**HEADERS, "x-api-key": "has spaces in it"}, 403, "403003"),
+        (_without("x-gw-ims-org-id"), 400, "400003"),
+        ({**HEADERS, "x-gw-ims-org-id": "not-an-org"}, 403, "403027"),
+        (_without("x-sandbox-name"), 400, "400003"),
+        ({**HEADERS, "x-sandbox-name": "Prod Sandbox"}, 400, "400003"),
+    ],
+)
+def test_gateway__bad_headers(client, headers, status, code):  # type: ignore[no-untyped-def]
+    response = client.get(PATH, headers=headers)
+    assert response.status_code == status
+    assert response.json()["error_code"] == code
+    assert response.json()["message"]
+
+
+def test_gateway__missing_header_is_named(client):  # type: ignore[no-untyped-def]
+    response = client.get(PATH, headers=_without("x-sandbox-name"))
+    assert "x-sandbox-name" in response.json()["message"]
+
+
+def test_gateway__require_token_refuses_others():
+    assert check_credentials({k.lower(): v for k, v in HEADERS.items()}, "other") == (
+        401,
+        "401013",
+        "Oauth token is not valid",
+    )
+    assert check_credentials({k.lower(): v for k, v in HEADERS.items()}, "test-token") is None
+
+
+def test_gateway__admin_and_ims_need_no_credentials(client):  # type: ignore[no-untyped-def]
+    assert client.get("/__admin/health").status_code == 200
+
+
+def test_gateway__body_without_content_type(client, headers):  # type: ignore[no-untyped-def]
+    response = client.post(PATH, headers=headers, content=b'{"name": "x"}')
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "/placeholder/type/uri",
+        "status": 400,
+        "title": "BadRequestError",
+        "detail": "A valid content-type must be specified",
+    }
+
+
+def test_gateway__body_with_wrong_content_type(client, headers):  # type: ignore[no-untyped-def]
+    response = client.post(PATH, headers={**headers, "Content-Type": "text/plain"}, content=b"x")
+    assert response.status_code == 400
+    assert response.json()["title"] == "BadRequestError"
+
+
+def test_gateway__edge_body_with_wrong_content_type_is_415(client, headers):  # type: ignore[no-untyped-def]
+    response = client.post(
+        "/data/core/ups/config/destinations",
+        headers={**headers, "Content-Type": "text/plain"},
+        content=b"{}",
+    )
+    assert response.status_code == 415
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["type"] == "http://ns.adobe.com/adobecloud/problem/unsupported-media-type"
+    assert body["title"] == "HTTP 415 Unsupported Media Type"
+
+
+def test_gateway__remembered_credentials_never_let_others_through():
+    credentials = Credentials("test-token")
+    good = {k.lower(): v for k, v in HEADERS.items()}
+    assert credentials.verdict(good) is None
+    assert credentials.verdict(good) is None  # remembered
+    assert credentials.verdict({**good, "authorization": "Bearer other"})[0] == 401  # type: ignore[index]
+    assert credentials.verdict({**good, "x-sandbox-name": ""})[0] == 400  # type: ignore[index]
+    with TestClient(create_app(options=HarnessOptions(require_token="test-token"))) as client:
+        path = "/data/core/ups/config/mergePolicies"
+        assert client.get(path, headers=HEADERS).status_code == 200
+        assert client.get(path, headers={**HEADERS, "Authorization": "Bearer other"}).status_code == 401
+
+
+SYSTEM_JOBS = "/data/core/ups/system/jobs"
+
+
+def _by_sandbox_id(sandbox: str) -> dict[str, str]:
+    return {**_without("x-sandbox-name"), "x-sandbox-id": sandbox_info(sandbox)["sandboxId"]}
+
+
+def test_gateway__system_jobs_take_the_sandbox_by_id(client, headers):  # type: ignore[no-untyped-def]
+    """DOC-SJ's AWS tab sends x-sandbox-id instead of x-sandbox-name: the call acts in that sandbox."""
+    dev = {**headers, "x-sandbox-name": "dev-1"}
+    created = client.post(SYSTEM_JOBS, headers=dev, json={"dataSetId": "5c802d3cd83fc114b741c4b5"})
+    assert created.status_code in (200, 400)  # the dataset may be unknown; the sandbox now exists
+    by_name = client.get(SYSTEM_JOBS, headers=dev)
+    by_id = client.get(SYSTEM_JOBS, headers=_by_sandbox_id("dev-1"))
+    assert by_id.status_code == 200, by_id.text
+    assert by_id.json() == by_name.json()
+    assert client.get(SYSTEM_JOBS, headers=_by_sandbox_id("prod")).status_code == 200
+
+
+def test_gateway__unknown_sandbox_id_is_refused(client):  # type: ignore[no-untyped-def]
+    response = client.get(SYSTEM_JOBS, headers={**_without("x-sandbox-name"), "x-sandbox-id": "no-such-id"})
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "400003"
+    assert "x-sandbox-id" in response.json()["message"]
+
+
+def test_gateway__sandbox_id_names_no_sandbox_outside_system_jobs(client):  # type: ignore[no-untyped-def]
+    response = client.get(PATH, headers=_by_sandbox_id("prod"))
+    assert response.status_code == 400
+    assert "x-sandbox-name" in response.json()["message"]
