@@ -23,6 +23,7 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests tools bench
 	$(BIN)/ruff format --check src tests tools bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/profile-harness lint
 	$(BIN)/python -m pytest
 

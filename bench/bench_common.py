@@ -146,7 +146,8 @@ def cores() -> int:
 
 def serve(app: Any, port: int) -> None:
     """Serve ``app`` on 127.0.0.1 with the benchmark's production settings (mock and baseline alike):
-    no reload, log level warning, no access log, uvloop and httptools when installed."""
+    no reload, log level warning, no access log, uvloop and httptools when installed.
+    """
     import uvicorn
 
     uvicorn.run(

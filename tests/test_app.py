@@ -12,7 +12,7 @@ from profile_harness.app import create_app
 
 def test_app__unbuilt_operation_answers_501_naming_it(monkeypatch, headers):  # type: ignore[no-untyped-def]
     """An operation without a handler answers the 501 problem (the resolver never crashes on it)."""
-    monkeypatch.delitem(handlers.HANDLERS, "getMany")
+    monkeypatch.delattr(handlers.merge_policies, "getMany")
     with TestClient(create_app(), raise_server_exceptions=False) as client:
         response = client.get("/data/core/ups/config/mergePolicies", headers=headers)
     assert response.status_code == 501
@@ -20,7 +20,8 @@ def test_app__unbuilt_operation_answers_501_naming_it(monkeypatch, headers):  # 
     body = response.json()
     assert body["status"] == 501
     assert body["operationId"] == "getMany"
-    assert "getMany" in body["detail"] and "not built" in body["detail"]
+    assert "getMany" in body["detail"]
+    assert "not built" in body["detail"]
 
 
 def test_app__trailing_slash_is_tolerated(client):  # type: ignore[no-untyped-def]
@@ -40,7 +41,7 @@ def test_app__response_that_breaks_the_spec_is_a_500(monkeypatch):  # type: igno
     async def broken() -> tuple[dict[str, Any], int]:
         return {"status": "not-an-allowed-value"}, 200
 
-    monkeypatch.setitem(handlers.ADMIN_HANDLERS, "adminHealth", broken)
+    monkeypatch.setattr(handlers.admin, "adminHealth", broken)
     with TestClient(create_app(), raise_server_exceptions=False) as client:
         response = client.get("/__admin/health")
     assert response.status_code == 500
@@ -53,7 +54,7 @@ def test_app__response_validation_can_be_switched_off(monkeypatch):  # type: ign
     async def broken() -> tuple[dict[str, Any], int]:
         return {"status": "not-an-allowed-value"}, 200
 
-    monkeypatch.setitem(handlers.ADMIN_HANDLERS, "adminHealth", broken)
+    monkeypatch.setattr(handlers.admin, "adminHealth", broken)
     app = create_app(options=HarnessOptions(validate_responses=False))
     with TestClient(app) as client:
         assert client.get("/__admin/health").status_code == 200

@@ -80,7 +80,7 @@ def test_plugin__server_error_fails_the_test_that_caused_it(
     async def broken(**_: object) -> None:
         raise RuntimeError("boom inside the server")
 
-    monkeypatch.setitem(handlers.HANDLERS, "getMany", broken)
+    monkeypatch.setattr(handlers.merge_policies, "getMany", broken)
     pytester.makepyfile(
         """
         def test_calls_the_broken_operation(profile_api):

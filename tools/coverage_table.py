@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from profile_harness.handlers import HANDLERS
+from profile_harness import handlers
 from profile_harness.openapi.bundle import iter_operations, platform_spec
 
 __all__ = ["CoverageRow", "coverage_rows", "coverage_table"]
@@ -21,7 +21,7 @@ class CoverageRow:
 
 def coverage_rows() -> list[CoverageRow]:
     return [
-        CoverageRow(op["tags"][0], method.upper(), path, op["operationId"], op["operationId"] in HANDLERS)
+        CoverageRow(op["tags"][0], method.upper(), path, op["operationId"], handlers.find(op) is not None)
         for path, method, op in iter_operations(platform_spec())
     ]
 

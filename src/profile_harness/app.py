@@ -9,8 +9,8 @@ from connexion.exceptions import ProblemException
 from connexion.middleware import MiddlewarePosition
 from connexion.operations import OpenAPIOperation
 
+from profile_harness import handlers
 from profile_harness.errors import ApiError
-from profile_harness.handlers import ADMIN_HANDLERS, HANDLERS
 from profile_harness.openapi import bundle as specs
 from profile_harness.openapi.index import OperationIndex
 from profile_harness.options import HarnessOptions
@@ -22,9 +22,9 @@ from profile_harness.server.faults import FaultMiddleware
 from profile_harness.server.gateway import Credentials, GatewayMiddleware, MediaTypeMiddleware
 from profile_harness.server.journal import JournalMiddleware
 from profile_harness.server.limits import BodyLimitMiddleware, NamedParameterValidator
-from profile_harness.server.resolver import HarnessResolver, media_by_status
+from profile_harness.server.resolver import HarnessResolver
 from profile_harness.server.responder import ErrorResponder
-from profile_harness.server.validation import RESPONSE_VALIDATORS
+from profile_harness.server.validation import REQUEST_BODY_VALIDATORS, RESPONSE_VALIDATORS
 from profile_harness.store import Store
 
 __all__ = ["create_app", "harness_of"]
@@ -48,12 +48,15 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
         __name__,
         jsonifier=jsonifier,
         swagger_ui_options=connexion.options.SwaggerUIOptions(swagger_ui=options.swagger_ui),
-        validator_map={"parameter": NamedParameterValidator, "response": RESPONSE_VALIDATORS},
+        validator_map={
+            "parameter": NamedParameterValidator,
+            "body": REQUEST_BODY_VALIDATORS,
+            "response": RESPONSE_VALIDATORS,
+        },
     )
-    not_built = {info.operation_id for info in index if info.operation_id not in HANDLERS}
-    platform_resolver = HarnessResolver(HANDLERS, media_by_status(platform))
+    platform_resolver = HarnessResolver(platform, handlers.find)
     app.add_api(
-        specs.for_connexion(platform, not_built=not_built),
+        specs.for_connexion(platform, not_built=platform_resolver.not_built),
         name="platform",
         resolver=platform_resolver,
         validate_responses=options.validate_responses,
@@ -63,7 +66,7 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
         specs.for_connexion(admin),
         base_path="/__admin",
         name="admin",
-        resolver=HarnessResolver(ADMIN_HANDLERS, media_by_status(admin)),
+        resolver=HarnessResolver(admin, handlers.find),
         validate_responses=options.validate_responses,
         pythonic_params=False,
     )
@@ -90,7 +93,7 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
     if options.fast_lane:  # outermost: a plain call never reaches the layers below
 
         def router() -> Router:
-            return platform_router(app, "platform", platform_resolver, index)
+            return platform_router(app, "platform", platform_resolver)
 
         app.add_middleware(
             FastLane,
@@ -115,9 +118,7 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
     return app
 
 
-def platform_router(
-    app: connexion.AsyncApp, name: str, resolver: HarnessResolver, index: OperationIndex
-) -> Router:
+def platform_router(app: connexion.AsyncApp, name: str, resolver: HarnessResolver) -> Router:
     """Fast-lane plans for the operations of the API ``name`` added to ``app`` (read once it runs)."""
     api = next(api for api in app.middleware.apis if api.kwargs.get("name") == name)
     specification = api.specification
@@ -131,8 +132,7 @@ def platform_router(
     handlers = {
         operation.operation_id: resolver.handler_for(operation.operation_id) for operation in operations
     }
-    shapes = {info.operation_id: info.shape for info in index}
-    return build_router([(operation, base_path or "") for operation in operations], handlers, shapes)
+    return build_router([(operation, base_path or "") for operation in operations], handlers)
 
 
 def harness_of(app: connexion.AsyncApp) -> Harness:

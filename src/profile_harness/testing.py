@@ -57,7 +57,8 @@ def platform_headers(token: str, api_key: str, org: str, sandbox: str) -> dict[s
 
 class MockProfileAPI:
     """The mock, in process: an httpx client (no sockets) carrying the four Platform headers, plus the
-    control plane (fixtures, clock, job timing, faults, request journal) and the store itself."""
+    control plane (fixtures, clock, job timing, faults, request journal) and the store itself.
+    """
 
     is_mock = True
 
@@ -92,7 +93,8 @@ class MockProfileAPI:
 
     def load_fixtures(self, document: Mapping[str, Any] | str | Path) -> None:
         """Load a fixture document (a dict, or a YAML/JSON file). A document without ``tenants`` is taken
-        as the sections of the test's own tenant (``datasets``, ``mergePolicies``)."""
+        as the sections of the test's own tenant (``datasets``, ``mergePolicies``).
+        """
         if isinstance(document, str | Path):
             doc: Any = read_fixture_file(Path(document))
             source = str(document)
@@ -113,7 +115,7 @@ class MockProfileAPI:
         self.store.clock.advance(ms + int(seconds * 1000))
 
     def set_job_timing(self, **rules: str) -> None:
-        """``set_job_timing(export="instant", systemJob="reads:2")``"""
+        """Timing rules by job kind: ``set_job_timing(export="instant", systemJob="reads:2")``."""
         self.store.job_timing.update({kind: parse_timing(rule) for kind, rule in rules.items()})
 
     def add_fault(self, **spec: Any) -> None:
@@ -125,7 +127,7 @@ class MockProfileAPI:
         return [entry.to_dict() for entry in self.harness.journal.entries()]
 
     def check(self) -> None:
-        """Raise the first server error recorded since the last reset (as pytest-httpserver's check())."""
+        """Raise the first server error recorded since the last reset (as pytest-httpserver's ``check``)."""
         if self.harness.server_errors:
             first = self.harness.server_errors[0]
             raise ServerError(

@@ -30,14 +30,14 @@ def state(base_url: str) -> dict[str, object]:
     return data
 
 
-@pytest.fixture()
+@pytest.fixture
 def mock_url() -> Iterator[str]:
     with live_server(create_app()) as url:
         seed(url)
         yield url
 
 
-@pytest.fixture()
+@pytest.fixture
 def drifting() -> Iterator[tuple[str, object]]:
     app = drifting_app()
     with live_server(app) as url:

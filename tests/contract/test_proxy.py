@@ -25,7 +25,7 @@ HEADERS = {
 POLICIES = "/data/core/ups/config/mergePolicies"
 
 
-@pytest.fixture()
+@pytest.fixture
 def drifting_proxy(drifting) -> Iterator[tuple[TestClient, object]]:  # type: ignore[no-untyped-def]
     url, app = drifting
     with TestClient(create_proxy(url)) as client:
@@ -35,7 +35,8 @@ def drifting_proxy(drifting) -> Iterator[tuple[TestClient, object]]:  # type: ig
 def test_proxy__a_conforming_exchange_passes_untouched(mock_url):
     with TestClient(create_proxy(mock_url)) as client:
         response = client.get(POLICIES, headers=HEADERS)
-    assert response.status_code == 200 and response.json()["children"]
+    assert response.status_code == 200
+    assert response.json()["children"]
     assert VIOLATIONS_HEADER not in response.headers
 
 
@@ -46,12 +47,17 @@ def test_proxy__each_drift_is_reported_in_a_header_and_the_log(drifting_proxy, c
     teapot = client.get(TEAPOT_PATH, headers=HEADERS)
     text = client.get(TEXT_PLAIN_PATH, headers=HEADERS)
     missing_header = client.get(POLICIES, headers={k: v for k, v in HEADERS.items() if k != "x-sandbox-name"})
-    assert renamed.status_code == 200 and "identityGraph" in renamed.headers[VIOLATIONS_HEADER]
-    assert teapot.status_code == 418 and "418" in teapot.headers[VIOLATIONS_HEADER]
+    assert renamed.status_code == 200
+    assert "identityGraph" in renamed.headers[VIOLATIONS_HEADER]
+    assert teapot.status_code == 418
+    assert "418" in teapot.headers[VIOLATIONS_HEADER]
     assert "text/plain" in text.headers[VIOLATIONS_HEADER]
-    assert missing_header.status_code == 200 and "x-sandbox-name" in missing_header.headers[VIOLATIONS_HEADER]
+    assert missing_header.status_code == 200
+    assert "x-sandbox-name" in missing_header.headers[VIOLATIONS_HEADER]
     logged = caplog.text
-    assert "identityGraph" in logged and "418" in logged and "text/plain" in logged
+    assert "identityGraph" in logged
+    assert "418" in logged
+    assert "text/plain" in logged
 
 
 def test_proxy__strict_blocks_an_invalid_request_without_forwarding_it(drifting):
@@ -60,7 +66,8 @@ def test_proxy__strict_blocks_an_invalid_request_without_forwarding_it(drifting)
         calls = app.state.calls  # type: ignore[attr-defined]
         blocked = client.post(POLICIES, headers=HEADERS, json={"name": "no schema, no rules"})
         assert blocked.status_code == 400
-        assert blocked.json()["violations"] and VIOLATIONS_HEADER in blocked.headers
+        assert blocked.json()["violations"]
+        assert VIOLATIONS_HEADER in blocked.headers
         assert app.state.calls == calls  # type: ignore[attr-defined]
         assert client.get(POLICIES, headers=HEADERS).status_code == 200
         assert app.state.calls == calls + 1  # type: ignore[attr-defined]
@@ -83,7 +90,9 @@ def test_proxy__a_recorded_session_replays_green_against_the_mock(mock_url, tmp_
         assert client.get(f"{POLICIES}/{policy}", headers=HEADERS).status_code == 404
         recorder = client.app.state.recorder  # type: ignore[attr-defined]
     text = recorder.path.read_text()
-    assert TOKEN not in text and API_KEY not in text and "Bearer" not in text
+    assert TOKEN not in text
+    assert API_KEY not in text
+    assert "Bearer" not in text
     assert policy not in text  # the id is captured, so the replay uses the mock's own
     scenario = load_scenario(recorder.path)
     assert check_scenario(scenario) == []
@@ -97,4 +106,5 @@ def test_proxy__secrets_in_bodies_and_queries_are_redacted(mock_url, tmp_path):
         client.get(POLICIES, headers=HEADERS, params={"access_token": TOKEN})
         recorder = client.app.state.recorder  # type: ignore[attr-defined]
     text = recorder.path.read_text()
-    assert TOKEN not in text and "<redacted>" in text
+    assert TOKEN not in text
+    assert "<redacted>" in text

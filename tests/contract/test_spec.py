@@ -79,9 +79,11 @@ def test_spec__both_defects_are_handled_and_said(tmp_path):
     contract = load_contract(_write(tmp_path))
     assert list(contract.document["paths"]) == ["/data/core/things"]
     notes = "\n".join(contract.notes)
-    assert "$ref" in notes and "/data/core" in notes
+    assert "$ref" in notes
+    assert "/data/core" in notes
     assert "parameters/0 breaks its schema" in notes
-    assert "example" in notes and "'seven' is not of type 'integer'" in notes
+    assert "example" in notes
+    assert "'seven' is not of type 'integer'" in notes
     assert (
         "example"
         not in contract.document["paths"]["/data/core/things"]["get"]["responses"]["200"]["content"][
@@ -122,5 +124,7 @@ def test_spec__validate_runs_against_such_a_description(tmp_path):
             catch_exceptions=False,
         )
     assert result.exit_code == 1, result.output  # the 400 for a missing header is undocumented here
-    assert "GET /data/core/things" in result.output and "spec: server base path /data/core" in result.output
-    assert "Undocumented status code" in result.output and "Response violates schema" not in result.output
+    assert "GET /data/core/things" in result.output
+    assert "spec: server base path /data/core" in result.output
+    assert "Undocumented status code" in result.output
+    assert "Response violates schema" not in result.output

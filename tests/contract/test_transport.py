@@ -42,13 +42,15 @@ def test_transport__waits_out_429_as_retry_after_says():
     client, transport, time = _guarded(lambda request: next(answers))
     assert client.get("/data/core/ups/config/mergePolicies").status_code == 200
     assert time.slept == [3.0]
-    assert transport.rate_limited == 1 and transport.requests_sent == 2
+    assert transport.rate_limited == 1
+    assert transport.requests_sent == 2
 
 
 def test_transport__gives_up_on_a_wait_longer_than_a_minute():
     client, transport, time = _guarded(lambda request: httpx.Response(429, headers={"Retry-After": "3600"}))
     assert client.get("/data/core/ups/config/mergePolicies").status_code == 429
-    assert time.slept == [] and transport.requests_sent == 1
+    assert time.slept == []
+    assert transport.requests_sent == 1
 
 
 def test_transport__retry_after_as_an_http_date():

@@ -27,11 +27,14 @@ def test_validate__read_only_against_the_mock_passes_and_changes_nothing(mock_ur
     junit, page = tmp_path / "validate.xml", tmp_path / "validate.html"
     code, output = _validate(mock_url, "--sandbox", SANDBOX, "--junit-xml", str(junit), "--html", str(page))
     assert code == 0, output
-    assert "conforms" in output and "0 drift(s)" in output
+    assert "conforms" in output
+    assert "0 drift(s)" in output
     assert "scenarios/gateway/missing-credentials.yaml" in output
     assert state(mock_url) == before
     suite = ET.parse(junit).getroot()
-    assert int(suite.get("tests", "0")) > 20 and suite.get("failures") == "0" and suite.get("errors") == "0"
+    assert int(suite.get("tests", "0")) > 20
+    assert suite.get("failures") == "0"
+    assert suite.get("errors") == "0"
     assert "conforms" in page.read_text()
 
 
@@ -42,7 +45,8 @@ def test_validate__with_writes_in_a_test_sandbox_cleans_up_after_itself(mock_url
     assert "POST /data/core/ups/config/mergePolicies" in output
     created = int(output.split(" created / ")[0].rsplit(" ", 1)[1])
     deleted = int(output.split(" created / ")[1].split(" ")[0])
-    assert created > 0 and created == deleted, output
+    assert created > 0, output
+    assert created == deleted, output
     assert state(mock_url) == before
 
 
@@ -73,17 +77,22 @@ def test_validate__reports_each_drift_and_exits_non_zero(drifting, tmp_path):
     assert code == 1, output
     # a renamed field: the schema's required name is missing, the new one is extra
     assert "Response violates schema" in output
-    assert f"- children[0].{RENAMED[0]}" in output and f"+ children[0].{RENAMED[1]}" in output
+    assert f"- children[0].{RENAMED[0]}" in output
+    assert f"+ children[0].{RENAMED[1]}" in output
     # an undocumented status code
-    assert f"GET {TEAPOT_PATH}: Undocumented status code" in output and "got:      418" in output
+    assert f"GET {TEAPOT_PATH}: Undocumented status code" in output
+    assert "got:      418" in output
     # a wrong content type
-    assert f"GET {TEXT_PLAIN_PATH}: Undocumented Content-Type" in output and "text/plain" in output
+    assert f"GET {TEXT_PLAIN_PATH}: Undocumented Content-Type" in output
+    assert "text/plain" in output
     # a missing header check
     assert "missing required header 'x-sandbox-name' was not rejected" in output
     suite = ET.parse(junit).getroot()
     assert int(suite.get("failures", "0")) >= 3
     text = page.read_text()
-    assert "drift found" in text and "Undocumented status code" in text and "&lt;" not in text[:50]
+    assert "drift found" in text
+    assert "Undocumented status code" in text
+    assert "&lt;" not in text[:50]
 
 
 def test_validate__gets_its_token_by_the_ims_client_credentials_flow(mock_url):
@@ -104,5 +113,6 @@ def test_validate__an_ims_refusal_is_reported_without_the_secret(mock_url):
         "--ims-url", f"{mock_url}/ims/token/v3-missing", "--org", ORG,
     ]  # fmt: skip
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1 and "refused the client credentials" in result.output
+    assert result.exit_code == 1
+    assert "refused the client credentials" in result.output
     assert "s3cret" not in result.output

@@ -66,7 +66,8 @@ def test_createComputedAttribute__200_with_the_stored_attribute(
     body = response.json()
     assert body["imsOrgId"] == ORG
     assert body["path"] == "acme0123456789/ComputedAttributes"
-    assert body["mergeFunction"] == {"value": "SUM"} and body["status"] == "DRAFT"
+    assert body["mergeFunction"] == {"value": "SUM"}
+    assert body["status"] == "DRAFT"
     assert client.get(f"{CA}/{body['id']}", headers=headers).json() == body
 
 
@@ -76,7 +77,8 @@ def test_createComputedAttribute__400_in_the_code_message_shape(
     for bad in (new("weekly_spend"), new(duration={"count": 8, "unit": "DAYS"}), new(status="PROCESSED")):
         response = client.post(CA, json=bad, headers=headers)
         assert response.status_code == 400, bad
-        assert set(response.json()) == {"code", "message"} and response.json()["code"] == "400"
+        assert set(response.json()) == {"code", "message"}
+        assert response.json()["code"] == "400"
     assert client.get(CA, headers=headers).json()["_page"]["totalCount"] == 0
 
 
@@ -89,7 +91,8 @@ def test_retrieveComputedAttribute__404(client: TestClient, headers: dict[str, s
 def test_updateComputedAttribute__publish_then_disable(client: TestClient, headers: dict[str, str]) -> None:
     attribute_id = client.post(CA, json=new(), headers=headers).json()["id"]
     published = client.patch(f"{CA}/{attribute_id}", json={"status": "NEW"}, headers=headers)
-    assert published.status_code == 200 and published.json()["status"] == "NEW"
+    assert published.status_code == 200
+    assert published.json()["status"] == "NEW"
     refused = client.patch(f"{CA}/{attribute_id}", json={"description": "late"}, headers=headers)
     assert refused.status_code == 400
     disabled = client.patch(f"{CA}/{attribute_id}", json={"status": "DISABLED"}, headers=headers)
@@ -101,7 +104,8 @@ def test_deleteComputedAttribute__202_with_the_body_then_404(
 ) -> None:
     created = client.post(CA, json=new(), headers=headers).json()
     deleted = client.delete(f"{CA}/{created['id']}", headers=headers)
-    assert deleted.status_code == 202 and deleted.json() == created
+    assert deleted.status_code == 202
+    assert deleted.json() == created
     assert client.delete(f"{CA}/{created['id']}", headers=headers).status_code == 404
 
 
@@ -177,14 +181,16 @@ def test_updateComputedAttribute__expression_without_type_and_format(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["expression"] == {"type": "PQL", "format": "pql/text", "value": count}
-    assert body["mergeFunction"] == {"value": "COUNT"} and body["status"] in ("NEW", "INITIALIZING")
+    assert body["mergeFunction"] == {"value": "COUNT"}
+    assert body["status"] in ("NEW", "INITIALIZING")
     # The same expression sent again without type/format is no change, so a published attribute takes it.
     again = client.patch(
         f"{CA}/{attribute['id']}",
         json={"expression": {"value": count}, "status": "DISABLED"},
         headers=headers,
     )
-    assert again.status_code == 200 and again.json()["status"] == "DISABLED"
+    assert again.status_code == 200
+    assert again.json()["status"] == "DISABLED"
 
 
 def test_createComputedAttribute__other_type_or_format_is_400(

@@ -67,7 +67,9 @@ def test_listProjectionDestinations__empty_sandbox(send):  # type: ignore[no-unt
 def test_createProjectionDestination__201_with_self_link_and_defaults(send, destination):  # type: ignore[no-untyped-def]
     created = destination("VA5")
     assert created["self"] == {"href": f"{DESTINATIONS}/{created['id']}", "templated": False}
-    assert created["version"] == 1 and created["ttl"] == 3600 and created["replicationPolicy"] == "REACTIVE"
+    assert created["version"] == 1
+    assert created["ttl"] == 3600
+    assert created["replicationPolicy"] == "REACTIVE"
     listed = send("GET", DESTINATIONS).json()["_embedded"]["projectionDestinations"]
     assert listed == [
         {**{k: v for k, v in created.items() if k != "self"}, "_links": {"self": created["self"]}}
@@ -112,9 +114,9 @@ def test_createProjectionDestination__bad_body_is_400_problem(send, body, named)
     response = send("POST", DESTINATIONS, body)
     assert response.status_code == 400
     problem = response.json()
-    assert (
-        problem["type"] == "about:blank" and problem["title"] == "Bad Request" and named in problem["detail"]
-    )
+    assert problem["type"] == "about:blank"
+    assert problem["title"] == "Bad Request"
+    assert named in problem["detail"]
 
 
 def test_retrieveProjectionDestination__unknown_is_documented_404(send):  # type: ignore[no-untyped-def]
@@ -141,8 +143,10 @@ def test_putProjectionDestination__rewrites_and_bumps_version(send, destination)
     response = send("PUT", path, {"type": "EDGE", "dataCenters": ["OR1", "VA5"], "currentVersion": 1})
     assert response.status_code == 200
     updated = response.json()
-    assert updated["version"] == 2 and updated["dataCenters"] == ["OR1", "VA5"]
-    assert updated["ttl"] == 3600 and updated["replicationPolicy"] == "REACTIVE"
+    assert updated["version"] == 2
+    assert updated["dataCenters"] == ["OR1", "VA5"]
+    assert updated["ttl"] == 3600
+    assert updated["replicationPolicy"] == "REACTIVE"
     assert send("GET", path).json() == updated
 
 
@@ -164,21 +168,24 @@ def test_putProjectionDestination__stale_version_is_409_and_changes_nothing(send
 def test_putProjectionDestination__missing_current_version_is_400(send, destination):  # type: ignore[no-untyped-def]
     path = f"{DESTINATIONS}/{destination()['id']}"
     response = send("PUT", path, {"type": "EDGE", "dataCenters": ["VA5"]})
-    assert response.status_code == 400 and "currentVersion" in response.json()["detail"]
+    assert response.status_code == 400
+    assert "currentVersion" in response.json()["detail"]
 
 
 def test_putProjectionDestination__unknown_is_404_no_upsert(send):  # type: ignore[no-untyped-def]
     response = send(
         "PUT", f"{DESTINATIONS}/nope", {"type": "EDGE", "dataCenters": ["OR1"], "currentVersion": 1}
     )
-    assert response.status_code == 404 and response.json()["type"] == MISSING
+    assert response.status_code == 404
+    assert response.json()["type"] == MISSING
     assert send("GET", DESTINATIONS).json()["_embedded"]["projectionDestinations"] == []
 
 
 def test_deleteProjectionDestination__204_then_404(send, destination):  # type: ignore[no-untyped-def]
     path = f"{DESTINATIONS}/{destination()['id']}"
     response = send("DELETE", path)
-    assert response.status_code == 204 and response.content == b""
+    assert response.status_code == 204
+    assert response.content == b""
     assert send("GET", path).status_code == 404
     assert send("DELETE", path).status_code == 404
 
@@ -189,7 +196,8 @@ def test_deleteProjectionDestination__in_use_is_409(send, destination, projectio
     response = send("DELETE", f"{DESTINATIONS}/{created['id']}")
     assert response.status_code == 409
     problem = response.json()
-    assert problem["type"] == "about:blank" and config["id"] in problem["detail"]
+    assert problem["type"] == "about:blank"
+    assert config["id"] in problem["detail"]
     assert send("GET", f"{DESTINATIONS}/{created['id']}").status_code == 200
 
 
@@ -206,14 +214,17 @@ def test_createProjectionConfiguration__201_embeds_destination(send, destination
         "self": {"href": f"{PROJECTIONS}/{body['id']}", "templated": False},
     }
     assert body["_embedded"]["destination"] == created
-    assert body["version"] == 1 and body["schemaName"] == "_xdm.context.profile"
-    assert body["mergePolicyId"] == "mp-1" and body["name"] == "my_test_projection"
+    assert body["version"] == 1
+    assert body["schemaName"] == "_xdm.context.profile"
+    assert body["mergePolicyId"] == "mp-1"
+    assert body["name"] == "my_test_projection"
     assert send("GET", f"{PROJECTIONS}/{body['id']}").json() == body
 
 
 def test_createProjectionConfiguration__current_version_is_ignored(send, destination, projection):  # type: ignore[no-untyped-def]
     response = projection(destination()["id"], currentVersion=5)
-    assert response.status_code == 201 and response.json()["version"] == 1
+    assert response.status_code == 201
+    assert response.json()["version"] == 1
 
 
 @pytest.mark.parametrize("selector", ["emails, person", "person(firstName", "a,,b", "a.", "a()"])
@@ -221,13 +232,15 @@ def test_createProjectionConfiguration__broken_selector_is_422(send, destination
     response = projection(destination()["id"], selector)
     assert response.status_code == 422
     problem = response.json()
-    assert problem["title"] == "Unprocessable Entity" and "selector" in problem["detail"]
+    assert problem["title"] == "Unprocessable Entity"
+    assert "selector" in problem["detail"]
     assert send("GET", PROJECTIONS).json()["_embedded"]["projectionConfigs"] == []
 
 
 def test_createProjectionConfiguration__needs_schema_name(send, destination):  # type: ignore[no-untyped-def]
     response = send("POST", PROJECTIONS, {"selector": "a", "destinationId": destination()["id"]})
-    assert response.status_code == 400 and "schemaName" in response.json()["detail"]
+    assert response.status_code == 400
+    assert "schemaName" in response.json()["detail"]
 
 
 def test_createProjectionConfiguration__unknown_destination_is_documented_404(projection):  # type: ignore[no-untyped-def]
@@ -240,9 +253,8 @@ def test_createProjectionConfiguration__name_taken_in_class_is_409(destination, 
     destination_id = destination()["id"]
     assert projection(destination_id, name="web").status_code == 201
     conflict = projection(destination_id, name="web")
-    assert conflict.status_code == 409 and conflict.json()["detail"].startswith(
-        "Projection config already exists"
-    )
+    assert conflict.status_code == 409
+    assert conflict.json()["detail"].startswith("Projection config already exists")
     assert projection(destination_id, schema="_xdm.context.experienceevent", name="web").status_code == 201
 
 
@@ -293,7 +305,8 @@ def test_updateProjectionConfiguration__rewrite_and_conflicts(send, destination,
     response = send("PUT", path, base)
     assert response.status_code == 200
     body = response.json()
-    assert body["version"] == 2 and body["destinationId"] == second
+    assert body["version"] == 2
+    assert body["destinationId"] == second
     assert body["_embedded"]["destination"]["dataCenters"] == ["NLD1"]
     # "taken" still points at the first destination.
     assert send("DELETE", f"{DESTINATIONS}/{first}").status_code == 409
@@ -305,9 +318,11 @@ def test_updateProjectionConfiguration__rewrite_and_conflicts(send, destination,
 def test_deleteProjectionConfiguration__204_then_404(send, destination, projection):  # type: ignore[no-untyped-def]
     path = f"{PROJECTIONS}/{projection(destination()['id']).json()['id']}"
     response = send("DELETE", path)
-    assert response.status_code == 204 and response.content == b""
+    assert response.status_code == 204
+    assert response.content == b""
     missing = send("GET", path)
-    assert missing.status_code == 404 and missing.json()["type"] == MISSING
+    assert missing.status_code == 404
+    assert missing.json()["type"] == MISSING
     assert send("DELETE", path).status_code == 404
 
 
@@ -325,10 +340,12 @@ def test_updateProjectionConfiguration__without_current_version_is_taken(send, d
     body = {"selector": "emails,person(firstName)", "destinationId": destination_id}
     response = send("PUT", path, body)
     assert response.status_code == 200, response.text
-    assert response.json()["version"] == 2 and response.json()["selector"] == body["selector"]
+    assert response.json()["version"] == 2
+    assert response.json()["selector"] == body["selector"]
     assert send("PUT", path, body).json()["version"] == 3
     stale = send("PUT", path, {**body, "currentVersion": 2})
-    assert stale.status_code == 409 and send("GET", path).json()["version"] == 3
+    assert stale.status_code == 409
+    assert send("GET", path).json()["version"] == 3
 
 
 EDGE_WRITES = [

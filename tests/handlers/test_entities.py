@@ -173,7 +173,9 @@ def test_retrieveMultipleEntities__unknown_identity_and_207(world, headers):  # 
     result = world.post(E, headers=headers, json=body)
     assert result.status_code == 200
     ghost = [r for r in result.json().values() if r["sources"] == [""]]
-    assert ghost and ghost[0]["entity"] == {} and ghost[0]["lastModifiedAt"] == "1970-01-01T00:00:00Z"
+    assert ghost
+    assert ghost[0]["entity"] == {}
+    assert ghost[0]["lastModifiedAt"] == "1970-01-01T00:00:00Z"
     body["identities"].append({"entityId": "not-an-xid"})
     partial = world.post(E, headers=headers, json=body)
     assert partial.status_code == 207
@@ -202,7 +204,8 @@ def test_deleteEntity__removes_the_profile(world, headers):  # type: ignore[no-u
     response = world.delete(
         E, headers=headers, params={"schema.name": PROFILE, "entityId": "L-1", "entityIdNS": "loyaltyid"}
     )
-    assert response.status_code == 202 and response.content == b""
+    assert response.status_code == 202
+    assert response.content == b""
     assert _get(world, headers, entityId="jane@example.com", entityIdNS="email").status_code == 404
     assert _events(world, headers).status_code in (404, 422)
 

@@ -82,32 +82,39 @@ def test_export__whole_journey_to_parquet(world, headers):  # type: ignore[no-un
     dataset_id = _dataset(world, headers)
     extra = {"fields": "person.name,loyalty", "additionalFields": {"eventList": {"fields": "eventType"}}}
     job = _export(world, headers, dataset_id, **extra).json()
-    assert job["status"] == "NEW" and isinstance(job["id"], int)
+    assert job["status"] == "NEW"
+    assert isinstance(job["id"], int)
     world.post("/__admin/clock", json={"advance": "1s"})
     done = world.get(f"{JOBS}/{job['id']}", headers=headers).json()
     assert done["status"] == "SUCCEEDED"
     assert done["metrics"]["totalTime"]["totalTimeInMs"] == 1000
     batch_id = done["destination"]["batchId"]
     batch = world.get(f"{CATALOG}/batches/{batch_id}", headers=headers).json()[batch_id]
-    assert batch["status"] == "success" and batch["relatedObjects"] == [{"type": "dataSet", "id": dataset_id}]
+    assert batch["status"] == "success"
+    assert batch["relatedObjects"] == [{"type": "dataSet", "id": dataset_id}]
     files = world.get(f"/data/foundation/export/batches/{batch_id}/files", headers=headers).json()["data"]
     listing = world.get(f"/data/foundation/export/files/{files[0]['dataSetFileId']}", headers=headers).json()
     name = listing["data"][0]["name"]
     raw = world.get(
         f"/data/foundation/export/files/{files[0]['dataSetFileId']}", headers=headers, params={"path": name}
     )
-    assert raw.headers["content-type"] == "application/octet-stream" and raw.content[:4] == b"PAR1"
+    assert raw.headers["content-type"] == "application/octet-stream"
+    assert raw.content[:4] == b"PAR1"
     rows = sorted(read_parquet(raw.content), key=lambda r: r["person"]["name"]["firstName"])
     assert [r["person"]["name"]["firstName"] for r in rows] == ["Jane", "Ravi"]
     assert rows[0]["loyalty"] == {"points": 9}  # stitched through the CRM id
-    assert "phone" not in rows[0] and "identityMap" not in rows[0]  # only the requested fields
-    assert rows[0]["eventList"] == [{"eventType": "view"}] and rows[1]["eventList"] == []
+    # only the requested fields
+    assert "phone" not in rows[0]
+    assert "identityMap" not in rows[0]
+    assert rows[0]["eventList"] == [{"eventType": "view"}]
+    assert rows[1]["eventList"] == []
     ranged = world.get(
         f"/data/foundation/export/files/{files[0]['dataSetFileId']}",
         headers={**headers, "Range": "bytes=0-3"},
         params={"path": name},
     )
-    assert ranged.status_code == 206 and ranged.content == b"PAR1"
+    assert ranged.status_code == 206
+    assert ranged.content == b"PAR1"
 
 
 def test_export__policy_without_stitching_exports_each_identity(world, headers):  # type: ignore[no-untyped-def]
@@ -115,7 +122,8 @@ def test_export__policy_without_stitching_exports_each_identity(world, headers):
     world.put("/__admin/job-timing", json={"export": "instant"})
     job = _export(world, headers, dataset_id, mergePolicy={"id": "none", "version": 1}).json()
     done = world.get(f"{JOBS}/{job['id']}", headers=headers).json()
-    assert done["status"] == "SUCCEEDED" and done["mergePolicy"] == {"id": "none", "version": 1}
+    assert done["status"] == "SUCCEEDED"
+    assert done["mergePolicy"] == {"id": "none", "version": 1}
     rows = world.get(f"{CATALOG}/batches/{done['destination']['batchId']}", headers=headers).json()
     assert (
         rows[done["destination"]["batchId"]]["metrics"]["recordsWritten"] == 3
@@ -161,7 +169,8 @@ def test_listExportJobs__newest_first_paging_and_status(world, headers):  # type
     assert [r["id"] for r in first["records"]] == ids[:0:-1]
     assert first["link"]["next"].startswith("/export/jobs/?")
     rest = world.get(JOBS, headers=headers, params={"limit": 2, "offset": first["page"]["pageOffset"]}).json()
-    assert [r["id"] for r in rest["records"]] == [ids[0]] and "link" not in rest
+    assert [r["id"] for r in rest["records"]] == [ids[0]]
+    assert "link" not in rest
     assert world.get(JOBS, headers=headers, params={"status": "SUCCEEDED"}).json()["records"] == []
     assert world.get(JOBS, headers=headers, params={"offset": "nonsense"}).status_code == 400
 
@@ -169,7 +178,8 @@ def test_listExportJobs__newest_first_paging_and_status(world, headers):  # type
 def test_cancelExportJob__204_then_404(world, headers):  # type: ignore[no-untyped-def]
     job = _export(world, headers, _dataset(world, headers)).json()
     response = world.delete(f"{JOBS}/{job['id']}", headers=headers)
-    assert response.status_code == 204 and response.content == b""
+    assert response.status_code == 204
+    assert response.content == b""
     assert world.get(f"{JOBS}/{job['id']}", headers=headers).status_code == 404
     assert world.delete(f"{JOBS}/{job['id']}", headers=headers).status_code == 404
 
@@ -202,12 +212,14 @@ def test_createExportJob__unknown_policy_or_version(world, headers):  # type: ig
     dataset_id = _dataset(world, headers)
     assert _export(world, headers, dataset_id, mergePolicy={"id": "missing"}).status_code == 422
     wrong = _export(world, headers, dataset_id, mergePolicy={"id": "ts", "version": 7})
-    assert wrong.status_code == 422 and "version" in wrong.json()["message"]
+    assert wrong.status_code == 422
+    assert "version" in wrong.json()["message"]
 
 
 def test_catalog__dataset_errors(world, headers):  # type: ignore[no-untyped-def]
     missing = world.post(f"{CATALOG}/dataSets", headers=headers, json={"name": "x"})
-    assert missing.status_code == 400 and missing.headers["content-type"].startswith("application/json")
+    assert missing.status_code == 400
+    assert missing.headers["content-type"].startswith("application/json")
     assert world.get(f"{CATALOG}/dataSets/nope", headers=headers).status_code == 404
     assert world.get(f"{CATALOG}/batches/nope", headers=headers).status_code == 404
     listed = world.get(f"{CATALOG}/dataSets", headers=headers).json()
@@ -294,7 +306,8 @@ def test_export__the_documented_body_on_events_without_environment(world, header
     job = world.post(JOBS, headers=headers, json=body).json()
     rows = _rows(world, headers, job["id"])
     listed = world.get(JOBS, headers=headers)
-    assert listed.status_code == 200 and listed.json()["records"][0]["status"] == "SUCCEEDED"
+    assert listed.status_code == 200
+    assert listed.json()["records"][0]["status"] == "SUCCEEDED"
     # Every profile is a row; the asked-for fields that no profile has are null columns.
     assert sorted(rows, key=lambda r: len(r["eventList"])) == [
         {"identities": None, "personalEmail": None, "eventList": []},
@@ -319,12 +332,15 @@ def test_export__a_write_failure_fails_the_job_not_the_request(world, headers, m
     monkeypatch.setattr("profile_harness.store.export_jobs.to_parquet", broken)
     job = _export(world, headers, _dataset(world, headers)).json()
     failed = world.get(f"{JOBS}/{job['id']}", headers=headers)
-    assert failed.status_code == 200 and failed.json()["status"] == "FAILED"
+    assert failed.status_code == 200
+    assert failed.json()["status"] == "FAILED"
     errors = failed.json()["errors"]
     assert [e["code"] for e in errors] == ["0090000009", "unknown"]
-    assert errors[1]["msg"] == "disk full" and errors[1]["callStack"] == "builtins.OSError: disk full"
+    assert errors[1]["msg"] == "disk full"
+    assert errors[1]["callStack"] == "builtins.OSError: disk full"
     listed = world.get(JOBS, headers=headers)
-    assert listed.status_code == 200 and listed.json()["records"][0]["status"] == "FAILED"
+    assert listed.status_code == 200
+    assert listed.json()["records"][0]["status"] == "FAILED"
     batch = world.get(f"{CATALOG}/batches/{failed.json()['destination']['batchId']}", headers=headers).json()
     assert next(iter(batch.values()))["status"] == "failed"
 
@@ -347,7 +363,8 @@ def test_listExportJobs__start_page_and_sort(world, headers):  # type: ignore[no
     paged = listed(limit=1, page=2)
     assert [r["id"] for r in paged["records"]] == [newest[2]]
     follow = listed(limit=1, offset=paged["page"]["pageOffset"])  # the cursor continues after it
-    assert [r["id"] for r in follow["records"]] == [newest[3]] and "link" not in follow
+    assert [r["id"] for r in follow["records"]] == [newest[3]]
+    assert "link" not in follow
     assert [r["id"] for r in listed(start=1, page=1, limit=2)["records"]] == [newest[3]]
     ascending = listed(sort="creationTime:asc")
     assert [r["id"] for r in ascending["records"]] == ids
@@ -356,12 +373,14 @@ def test_listExportJobs__start_page_and_sort(world, headers):  # type: ignore[no
     # DOC-EXP: sort "does not work when returning multiple pages of results".
     several = listed(sort="creationTime:asc", limit=2)
     assert [r["id"] for r in several["records"]] == newest[:2]
-    assert several["page"]["sortField"] == "createdTime" and several["page"]["sort"] == "desc"
+    assert several["page"]["sortField"] == "createdTime"
+    assert several["page"]["sort"] == "desc"
     assert listed(page=9)["records"] == []
     for bad in ({"start": -1}, {"page": -1}, {"sort": "name:asc"}, {"sort": "updateTime"}, {"page": "x"}):
         refused = world.get(JOBS, headers=headers, params=bad)
         assert refused.status_code == 400, bad
-        assert refused.json()["code"] == "400" and refused.json()["message"]
+        assert refused.json()["code"] == "400"
+        assert refused.json()["message"]
 
 
 # -- the same rules as lookups: dataSetPrecedence limits events, fields reach into arrays ----------

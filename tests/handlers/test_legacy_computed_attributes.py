@@ -40,10 +40,12 @@ def test_legacy_crud__documented_statuses(client: TestClient, headers: dict[str,
     assert created.status_code == 200
     attribute_id = created.json()["id"]
     listed = client.get(OLD, headers=headers).json()
-    assert listed["_page"] == {"totalCount": 1, "pageSize": 1} and listed["_links"] == {"next": {}}
+    assert listed["_page"] == {"totalCount": 1, "pageSize": 1}
+    assert listed["_links"] == {"next": {}}
     patch = [{"op": "replace", "path": "/active", "value": False}]
     patched = client.patch(f"{OLD}/{attribute_id}", json=patch, headers=headers)
-    assert patched.status_code == 204 and patched.content == b""
+    assert patched.status_code == 204
+    assert patched.content == b""
     json_patch = {**headers, "Content-Type": "application/json-patch+json"}
     again = client.patch(
         f"{OLD}/{attribute_id}",
@@ -53,9 +55,11 @@ def test_legacy_crud__documented_statuses(client: TestClient, headers: dict[str,
     assert again.status_code == 204
     assert client.get(f"{OLD}/{attribute_id}", headers=headers).json()["active"] is False
     refused = client.patch(f"{OLD}/{attribute_id}", json=[{"op": "remove", "path": "/id"}], headers=headers)
-    assert refused.status_code == 400 and refused.json()["code"] == "400"
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "400"
     deleted = client.delete(f"{OLD}/{attribute_id}", headers=headers)
-    assert deleted.status_code == 200 and deleted.content == b""
+    assert deleted.status_code == 200
+    assert deleted.content == b""
     assert client.get(f"{OLD}/{attribute_id}", headers=headers).status_code == 404
 
 
@@ -101,4 +105,5 @@ def test_legacy_patch__expression_value_object_without_type_and_format(
         json=[{"op": "add", "path": "/expression", "value": {"type": "SQL", "value": count}}],
         headers=headers,
     )
-    assert refused.status_code == 400 and "PQL" in refused.json()["message"]
+    assert refused.status_code == 400
+    assert "PQL" in refused.json()["message"]

@@ -37,7 +37,8 @@ def create(client, headers):  # type: ignore[no-untyped-def]
 
 def test_createMergePolicy__returns_the_policy(create, headers):  # type: ignore[no-untyped-def]
     policy = create("A", default=True)
-    assert policy["version"] == 1 and policy["default"] is True
+    assert policy["version"] == 1
+    assert policy["default"] is True
     assert policy["imsOrgId"] == headers["x-gw-ims-org-id"]
     assert policy["sandbox"]["sandboxName"] == "prod"
     assert isinstance(policy["updateEpoch"], int)
@@ -47,7 +48,8 @@ def test_createMergePolicy__new_default_undefaults_the_old(client, headers, crea
     first = create("A", default=True)
     second = create("B", default=True)
     old = client.get(f"{BASE}/{first['id']}", headers=headers).json()
-    assert old["default"] is False and old["version"] == 2
+    assert old["default"] is False
+    assert old["version"] == 2
     assert second["default"] is True
 
 
@@ -89,7 +91,8 @@ def test_deleteMergePolicy__refused_while_active_on_edge(client, headers, create
     patch = {"op": "add", "path": "/isActiveOnEdge", "value": "false"}
     assert client.patch(f"{BASE}/{policy['id']}", headers=headers, json=patch).status_code == 200
     response = client.delete(f"{BASE}/{policy['id']}", headers=headers)
-    assert response.status_code == 200 and response.content == b""
+    assert response.status_code == 200
+    assert response.content == b""
     assert client.get(f"{BASE}/{policy['id']}", headers=headers).status_code == 404
 
 
@@ -98,13 +101,16 @@ def test_patchMergePolicy__single_object_and_array_forms(client, headers, create
     one = client.patch(
         f"{BASE}/{policy['id']}", headers=headers, json={"op": "add", "path": "/name", "value": "B"}
     )
-    assert one.json()["name"] == "B" and one.json()["version"] == 2
+    assert one.json()["name"] == "B"
+    assert one.json()["version"] == 2
     ops = [
         {"op": "add", "path": "/default", "value": "true"},
         {"op": "replace", "path": "/identityGraph.type", "value": "none"},
     ]
     many = client.patch(f"{BASE}/{policy['id']}", headers=headers, json=ops).json()
-    assert many["default"] is True and many["identityGraph"]["type"] == "none" and many["version"] == 3
+    assert many["default"] is True
+    assert many["identityGraph"]["type"] == "none"
+    assert many["version"] == 3
 
 
 def test_patchMergePolicy__bad_operation_changes_nothing(client, headers, create):  # type: ignore[no-untyped-def]
@@ -113,7 +119,8 @@ def test_patchMergePolicy__bad_operation_changes_nothing(client, headers, create
     response = client.patch(f"{BASE}/{policy['id']}", headers=headers, json=ops)
     assert response.status_code == 400
     after = client.get(f"{BASE}/{policy['id']}", headers=headers).json()
-    assert after["name"] == "A" and after["version"] == 1
+    assert after["name"] == "A"
+    assert after["version"] == 1
 
 
 @pytest.mark.parametrize("path", ["/idActiveOnEdge", "/attributeMerge.order"])
@@ -135,7 +142,8 @@ def test_updateMergePolicy__replaces_and_increments(client, headers, create):  #
         "updateEpoch": 1,
     }
     updated = client.put(f"{BASE}/{policy['id']}", headers=headers, json=body).json()
-    assert updated["name"] == "Renamed" and updated["version"] == 2
+    assert updated["name"] == "Renamed"
+    assert updated["version"] == 2
 
 
 def test_getMany__filters_order_and_paging_to_the_end(client, headers, create):  # type: ignore[no-untyped-def]
@@ -224,11 +232,14 @@ def test_getMany__a_new_sandbox_has_platforms_default_policy(client, headers):  
     listing = client.get(BASE, headers=headers).json()
     assert listing["_page"]["totalCount"] == 1
     (policy,) = listing["children"]
-    assert policy["id"] == PLATFORM_DEFAULT and policy["name"] == "Profile Default Merge Policy"
-    assert policy["schema"] == {"name": "_xdm.context.profile"} and policy["default"] is True
+    assert policy["id"] == PLATFORM_DEFAULT
+    assert policy["name"] == "Profile Default Merge Policy"
+    assert policy["schema"] == {"name": "_xdm.context.profile"}
+    assert policy["default"] is True
     assert policy["identityGraph"] == {"type": "none"}
     assert policy["attributeMerge"] == {"type": "timestampOrdered"}
-    assert policy["isActiveOnEdge"] is False and policy["version"] == 1
+    assert policy["isActiveOnEdge"] is False
+    assert policy["version"] == 1
     assert policy["imsOrgId"] == headers["x-gw-ims-org-id"]
 
 
@@ -256,8 +267,10 @@ def test_createMergePolicy__takes_back_a_policy_it_read(client, headers):  # typ
     assert response.status_code == 200, response.text
     created = response.json()
     assert created["id"] != PLATFORM_DEFAULT  # the service names a new policy
-    assert created["imsOrgId"] == headers["x-gw-ims-org-id"] and created["version"] == 1
-    assert created["updateEpoch"] != 1 and created["sandbox"] == read["sandbox"]
+    assert created["imsOrgId"] == headers["x-gw-ims-org-id"]
+    assert created["version"] == 1
+    assert created["updateEpoch"] != 1
+    assert created["sandbox"] == read["sandbox"]
     assert created["default"] is True  # it was sent as default: the Platform policy steps down
     assert client.get(f"{BASE}/{PLATFORM_DEFAULT}", headers=headers).json()["default"] is False
 
@@ -285,7 +298,8 @@ def test_updateMergePolicy__get_modify_put(client, headers):  # type: ignore[no-
     )
     assert response.status_code == 200, response.text
     updated = response.json()
-    assert updated["identityGraph"] == {"type": "pdg"} and updated["version"] == 2
+    assert updated["identityGraph"] == {"type": "pdg"}
+    assert updated["version"] == 2
     assert {k: v for k, v in updated.items() if k not in ("identityGraph", "version", "updateEpoch")} == {
         k: v for k, v in read.items() if k not in ("identityGraph", "version", "updateEpoch")
     }
@@ -296,7 +310,8 @@ def test_updateMergePolicy__body_id_is_ignored_like_the_other_server_fields(clie
     body = {**policy, "id": "another-policy", "name": "B"}
     response = client.put(f"{BASE}/{policy['id']}", headers=headers, json=body)
     assert response.status_code == 200, response.text
-    assert response.json()["id"] == policy["id"] and response.json()["name"] == "B"
+    assert response.json()["id"] == policy["id"]
+    assert response.json()["name"] == "B"
     assert client.get(f"{BASE}/another-policy", headers=headers).status_code == 404
 
 
@@ -314,7 +329,8 @@ def test_createExportJob__uses_the_policy_version_asked(client, headers):  # typ
     assert _exported_rows(client, headers, dataset_id, {"id": PLATFORM_DEFAULT, "version": 2})[1] == 1
     assert _exported_rows(client, headers, dataset_id, {"id": PLATFORM_DEFAULT})[0]["version"] == 2
     unknown = _exported_rows(client, headers, dataset_id, {"id": PLATFORM_DEFAULT, "version": 9})
-    assert unknown.status_code == 422 and "version 9" in unknown.json()["message"]
+    assert unknown.status_code == 422
+    assert "version 9" in unknown.json()["message"]
 
 
 def test_policy_of_another_class_is_refused_for_profiles(client, headers):  # type: ignore[no-untyped-def]
@@ -331,13 +347,16 @@ def test_policy_of_another_class_is_refused_for_profiles(client, headers):  # ty
     }
     one = client.get(ENTITIES, headers=headers, params=query)
     assert one.status_code == 422, one.text
-    assert "_xdm.context.account" in one.json()["message"] and "_xdm.context.profile" in one.json()["message"]
+    assert "_xdm.context.account" in one.json()["message"]
+    assert "_xdm.context.profile" in one.json()["message"]
     body = {
         "schema": {"name": "_xdm.context.profile"},
         "identities": [{"entityId": "jane@x.com", "entityIdNS": {"code": "email"}}],
         "mergePolicyId": "acct",
     }
     many = client.post(ENTITIES, headers=headers, json=body)
-    assert many.status_code == 422 and "_xdm.context.account" in many.json()["message"]
+    assert many.status_code == 422
+    assert "_xdm.context.account" in many.json()["message"]
     exported = _exported_rows(client, headers, _export_dataset(client, headers), {"id": "acct"})
-    assert exported.status_code == 422 and "_xdm.context.account" in exported.json()["message"]
+    assert exported.status_code == 422
+    assert "_xdm.context.account" in exported.json()["message"]

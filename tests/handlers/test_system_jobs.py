@@ -71,7 +71,8 @@ def _advance(client: TestClient, how: str = "2s") -> None:
 def _envelope(response: Any, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body = response.json()
-    assert set(body) == {"requestId", "errors"} and list(body["errors"]) == [str(status)]
+    assert set(body) == {"requestId", "errors"}
+    assert list(body["errors"]) == [str(status)]
     [error] = body["errors"][str(status)]
     return error  # type: ignore[no-any-return]
 
@@ -86,9 +87,9 @@ def test_createDeleteRequest__dataset_job_runs_and_the_profile_goes(world, heade
     created = world.post(J, headers=headers, json={"dataSetId": "crm"})
     assert created.status_code == 200, created.text
     job = created.json()
-    assert (
-        job["status"] == "NEW" and job["dataSetId"] == "crm" and job["imsOrgId"] == HEADERS["x-gw-ims-org-id"]
-    )
+    assert job["status"] == "NEW"
+    assert job["dataSetId"] == "crm"
+    assert job["imsOrgId"] == HEADERS["x-gw-ims-org-id"]
     assert "metrics" not in job
     _advance(world)
     done = world.get(f"{J}/{job['id']}", headers=headers).json()
@@ -122,7 +123,8 @@ def test_createDeleteRequest__invalid_payload_is_the_documented_400(world, heade
 
 def test_createDeleteRequest__wrong_type_is_a_400_in_the_envelope(world, headers):  # type: ignore[no-untyped-def]
     error = _envelope(world.post(J, headers=headers, json={"dataSetId": 5}), 400)
-    assert error["code"] == "400" and error["message"]
+    assert error["code"] == "400"
+    assert error["message"]
 
 
 def test_createDeleteRequest__record_batch_is_400_with_inner_500(world, headers):  # type: ignore[no-untyped-def]
@@ -150,10 +152,12 @@ def test_listDeleteRequests__page_shape_and_paging(world, headers):  # type: ign
     for body in ({"dataSetId": "crm"}, {"batchId": "batchweb"}):
         ids.append(world.post(J, headers=headers, json=body).json()["id"])
     first = world.get(J, headers=headers, params={"limit": 1}).json()
-    assert first["_page"]["count"] == 2 and first["_page"]["next"]
+    assert first["_page"]["count"] == 2
+    assert first["_page"]["next"]
     assert [job["id"] for job in first["children"]] == ids[:1]
     second = world.get(J, headers=headers, params={"limit": 1, "page": 1}).json()
-    assert [job["id"] for job in second["children"]] == ids[1:] and "next" not in second["_page"]
+    assert [job["id"] for job in second["children"]] == ids[1:]
+    assert "next" not in second["_page"]
     by_batch = world.get(J, headers=headers, params={"sort": "batchId:asc"}).json()
     assert [job["id"] for job in by_batch["children"]] == [ids[1], ids[0]]
 
@@ -166,7 +170,8 @@ def test_listDeleteRequests__bad_parameters_are_400(world, headers, params):  # 
 def test_deleteDeleteRequest__200_empty_then_404(world, headers):  # type: ignore[no-untyped-def]
     job_id = world.post(J, headers=headers, json={"dataSetId": "crm"}).json()["id"]
     removed = world.delete(f"{J}/{job_id}", headers=headers)
-    assert removed.status_code == 200 and removed.content == b""
+    assert removed.status_code == 200
+    assert removed.content == b""
     error = _envelope(world.get(f"{J}/{job_id}", headers=headers), 404)
     assert error == {"code": "404", "message": "Delete request (Profile System Job) not found"}
     assert _envelope(world.delete(f"{J}/{job_id}", headers=headers), 404)["code"] == "404"
@@ -199,7 +204,8 @@ def aws(aws_app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 def test_aws__create_get_and_list(aws, headers):  # type: ignore[no-untyped-def]
     sandbox_headers = {**headers, "x-sandbox-id": "8129954b-fa83-43ba-a995-4bfa8373ba2b"}
     truncate = aws.post(J, headers=sandbox_headers, json={"dataSetId": "crm"}).json()
-    assert truncate["requestType"] == "TRUNCATE_DATASET" and truncate["status"] == "NEW"
+    assert truncate["requestType"] == "TRUNCATE_DATASET"
+    assert truncate["status"] == "NEW"
     assert truncate["sandbox"] == {"sandboxName": "prod", "sandboxId": "8129954b-fa83-43ba-a995-4bfa8373ba2b"}
     assert truncate["properties"] == {"datasetId": "crm"}
     assert truncate["createdAt"] == truncate["updatedAt"] == "2024-06-01T00:00:00.000000Z"
@@ -239,7 +245,8 @@ def test_flavour__a_tenant_says_aws_on_a_default_azure_server(client, headers): 
     aws_world = {"tenants": [{**WORLD["tenants"][0], "systemJobsFlavor": "aws"}]}
     assert client.post("/__admin/fixtures", json=aws_world).status_code == 200
     job = client.post(J, headers=headers, json={"dataSetId": "crm"}).json()
-    assert job["requestType"] == "TRUNCATE_DATASET" and job["status"] == "NEW"
+    assert job["requestType"] == "TRUNCATE_DATASET"
+    assert job["status"] == "NEW"
     assert isinstance(client.get(J, headers=headers).json(), list)
     dev = {**headers, "x-sandbox-name": "dev"}  # a tenant that does not say: the server's flavour
     assert client.get(J, headers=dev).json() == {"_page": {"count": 0}, "children": []}

@@ -47,7 +47,8 @@ def test_platform_spec__operation_ids_are_unique_and_tagged():
     assert len(ids) == len(set(ids))
     tags = {tag["name"] for tag in platform_spec()["tags"]}
     for _, _, op in iter_operations(platform_spec()):
-        assert op.get("tags") and op["tags"][0] in tags, op["operationId"]
+        assert op.get("tags"), op["operationId"]
+        assert op["tags"][0] in tags, op["operationId"]
 
 
 def test_bundle__secured_operations_get_gateway_responses():
@@ -119,7 +120,8 @@ def test_bundle__hoists_components_and_rewrites_refs(tmp_path):
     assert doc["components"]["schemas"]["Shared"] == {"type": "string"}
     served = for_connexion(doc)
     schema = served["components"]["schemas"]["Own"]
-    assert "$ref" not in schema["properties"] and "patternProperties" not in schema
+    assert "$ref" not in schema["properties"]
+    assert "patternProperties" not in schema
     assert "example" not in served["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]
 
 

@@ -58,7 +58,8 @@ def test_runner__missing_field_fails(tmp_path):
     step = {**HEALTH_STEP, "expect": {"status": 200, "body": {"uptime": {"$any": True}}}}
     outcome = _run(_scenario(tmp_path, [step]))
     assert outcome.kind is OutcomeKind.FAILED
-    assert "uptime: expected" in outcome.detail and "(absent)" in outcome.detail
+    assert "uptime: expected" in outcome.detail
+    assert "(absent)" in outcome.detail
 
 
 def test_runner__spec_violation_fails(tmp_path, monkeypatch):
@@ -67,7 +68,7 @@ def test_runner__spec_violation_fails(tmp_path, monkeypatch):
     async def bad_token(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         return {"access_token": 42, "token_type": "bearer", "expires_in": 1}, 200
 
-    monkeypatch.setitem(handlers.HANDLERS, "imsToken", bad_token)
+    monkeypatch.setattr(handlers.ims, "imsToken", bad_token)
     app = create_app(options=HarnessOptions(validate_responses=False))
     target = Target(client=TestClient(app))
     step = {
@@ -86,7 +87,8 @@ def test_runner__spec_violation_fails(tmp_path, monkeypatch):
 
 def test_runner__pending_is_reported(tmp_path):
     outcome = _run(_scenario(tmp_path, [HEALTH_STEP], pending="not built"))
-    assert outcome.kind is OutcomeKind.PENDING and outcome.detail == "not built"
+    assert outcome.kind is OutcomeKind.PENDING
+    assert outcome.detail == "not built"
 
 
 def test_runner__missing_variable_errors(tmp_path):

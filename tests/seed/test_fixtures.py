@@ -148,7 +148,8 @@ def test_demo_document__stitching_matters():
     profiles = tenant.profiles
     jane = ("email", "jane.doe@example.com")
     stitched = profiles.view("_xdm.context.profile", jane, profiles.policy("_xdm.context.profile", None), "x")
-    assert stitched.merged is not None and len(stitched.merged.sources) == 2
+    assert stitched.merged is not None
+    assert len(stitched.merged.sources) == 2
     assert stitched.merged.entity["homeAddress"]["city"] == "Lyon"
     assert len(list(tenant.datasets.fragments("_xdm.context.experienceevent"))) > 40
 

@@ -30,7 +30,8 @@ def test_codec_writes_what_connexion_writes(value: Any) -> None:
     expected = json.loads(Jsonifier().dumps(value))
     assert json.loads(json_codec.jsonifier().dumps(value)) == expected
     encoded = json_codec.encode(value)
-    assert encoded.endswith(b"\n") and json.loads(encoded) == expected
+    assert encoded.endswith(b"\n")
+    assert json.loads(encoded) == expected
     assert encoded == json_codec.jsonifier().dumps(value).encode()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -213,3 +215,48 @@ def test_yaml_fixtures__deep_or_self_repeating_documents_are_400(
     response = client.post("/__admin/fixtures", content=body, headers={"content-type": "application/yaml"})
     assert response.status_code == 400
     assert named in response.json()["detail"]
+
+
+def test_check_json__gives_the_value_json_loads_gives() -> None:
+    body = b'{"a": [1, 2.5, -0, 1e3, "x", null, true]}'
+    parsed = check_json(body)
+    assert parsed is not None
+    assert parsed.raw == body
+    assert parsed.value == json.loads(body)
+    assert check_json(b"  \n") is None  # blank: the body validator words it
+
+
+def _counting_json_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts Connexion's JSON body validators parse (requests and responses)."""
+    import connexion.validators.json as connexion_json
+
+    seen: list[str] = []
+
+    def loads(text: str, **kwargs: Any) -> Any:
+        seen.append(text)
+        return json.loads(text, **kwargs)
+
+    monkeypatch.setattr(connexion_json, "json", SimpleNamespace(loads=loads, decoder=json.decoder))
+    return seen
+
+
+def test_json_body__parsed_by_the_limit_layer_only(
+    client: TestClient, headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _counting_json_loads(monkeypatch)
+    response = client.post(f"{MP}/bulk-get", json={"ids": [{"id": "none"}]}, headers=headers)
+    refused = client.post(f"{MP}/bulk-get", json={"ids": "not a list"}, headers=headers)
+    assert (response.status_code, refused.status_code) == (207, 400)
+    assert "'not a list' is not of type 'array'" in refused.text  # Connexion's own words
+    assert not [text for text in seen if '"ids"' in text]  # only the responses were parsed there
+
+
+def test_json_body_in_another_charset__parsed_by_the_validator_as_before(
+    client: TestClient, headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _counting_json_loads(monkeypatch)
+    body = b'{"ids": [{"id": "none"}]}'
+    sent = {**headers, "content-type": "application/json;charset=latin-1"}  # no space: Connexion reads it
+    response = client.post(f"{MP}/bulk-get", content=body, headers=sent)
+    assert response.status_code == 207
+    assert [text for text in seen if '"ids"' in text] == [body.decode()]

@@ -66,7 +66,8 @@ def test_check_selector__documented_forms_pass(selector: str) -> None:
 def test_check_selector__broken_syntax_is_422_naming_the_place(selector: str, why: str) -> None:
     with pytest.raises(Unprocessable) as caught:
         check_selector(selector)
-    assert why in caught.value.message and repr(selector) in caught.value.message
+    assert why in caught.value.message
+    assert repr(selector) in caught.value.message
 
 
 def test_check_selector__deep_nesting_is_refused_not_a_crash() -> None:
@@ -114,7 +115,8 @@ def test_check_accept__no_json_is_406(accept: str) -> None:
 def test_create_destination__defaults_and_version_1(edge: EdgeBackend) -> None:
     destination = edge.create_destination({"type": "EDGE", "dataCenters": ["VA5", "VA5", "OR1"]})
     assert destination.version == 1
-    assert destination.ttl == 3600 and destination.replication_policy == "REACTIVE"
+    assert destination.ttl == 3600
+    assert destination.replication_policy == "REACTIVE"
     assert destination.data_centers == ["VA5", "OR1"]
     assert destination.to_dict()["self"] == {
         "href": f"/data/core/ups/config/destinations/{destination.id}",
@@ -149,7 +151,8 @@ def test_replace_destination__full_rewrite_bumps_version(edge: EdgeBackend) -> N
     )
     assert rewritten.version == 2
     # Left out: defaults again (DOC-EP: the PUT rewrites the destination).
-    assert rewritten.ttl == 3600 and rewritten.replication_policy == "REACTIVE"
+    assert rewritten.ttl == 3600
+    assert rewritten.replication_policy == "REACTIVE"
     assert rewritten.data_centers == ["NLD1"]
 
 
@@ -161,7 +164,8 @@ def test_replace_destination__stale_version_changes_nothing(edge: EdgeBackend) -
             destination_id, {"type": "EDGE", "dataCenters": ["NLD1"], "currentVersion": 1}
         )
     stored = edge.get_destination(destination_id)
-    assert stored.version == 2 and stored.data_centers == ["VA5"]
+    assert stored.version == 2
+    assert stored.data_centers == ["VA5"]
 
 
 def test_replace_destination__unknown_is_404(edge: EdgeBackend) -> None:
@@ -220,11 +224,16 @@ def test_replace_projection__rules_and_version(edge: EdgeBackend) -> None:
     for body, error in failures:
         with pytest.raises(error):
             edge.replace_projection(projection.id, body)
-    assert projection.version == 1 and projection.selector == "b" and projection.destination_id == first
+    assert projection.version == 1
+    assert projection.selector == "b"
+    assert projection.destination_id == first
 
     rewritten = edge.replace_projection(projection.id, {**base, "mergePolicyId": "mp"})
-    assert rewritten.version == 2 and rewritten.selector == "b,c" and rewritten.destination_id == second
-    assert rewritten.schema_name == PROFILE and rewritten.merge_policy_id == "mp"
+    assert rewritten.version == 2
+    assert rewritten.selector == "b,c"
+    assert rewritten.destination_id == second
+    assert rewritten.schema_name == PROFILE
+    assert rewritten.merge_policy_id == "mp"
     # Keeping its own name is not a clash.
     edge.replace_projection(projection.id, {**base, "currentVersion": 2})
     assert taken.version == 1
@@ -233,11 +242,12 @@ def test_replace_projection__rules_and_version(edge: EdgeBackend) -> None:
 def test_projection_to_dict__embeds_the_destination(edge: EdgeBackend) -> None:
     destination_id = _destination(edge)
     projection = edge.create_projection(PROFILE, {"selector": "strategy", "destinationId": destination_id})
-    body = projection.to_dict(edge.destination_of(projection))
+    body = projection.to_dict()
     assert body["_links"]["destination"]["href"] == f"/data/core/ups/config/destinations/{destination_id}"
     assert body["_links"]["self"]["href"] == f"/data/core/ups/config/projections/{projection.id}"
     assert body["_embedded"]["destination"]["id"] == destination_id
-    assert "name" not in body and "mergePolicyId" not in body
+    assert "name" not in body
+    assert "mergePolicyId" not in body
 
 
 def test_get_projection__unknown_is_404(edge: EdgeBackend) -> None:
@@ -264,9 +274,11 @@ def test_replace_projection__without_current_version_skips_the_lock(edge: EdgeBa
     projection = edge.create_projection(PROFILE, {"selector": "a", "destinationId": destination_id})
     edge.replace_projection(projection.id, {"selector": "a,b", "destinationId": destination_id})
     edge.replace_projection(projection.id, {"selector": "a,b,c", "destinationId": destination_id})
-    assert projection.version == 3 and projection.selector == "a,b,c"
+    assert projection.version == 3
+    assert projection.selector == "a,b,c"
     with pytest.raises(StaleVersion):  # sent, it is still checked
         edge.replace_projection(
             projection.id, {"selector": "a", "destinationId": destination_id, "currentVersion": 1}
         )
-    assert projection.version == 3 and projection.selector == "a,b,c"
+    assert projection.version == 3
+    assert projection.selector == "a,b,c"

@@ -1,5 +1,6 @@
 """Export jobs never crash: any records and any field selection give a readable Parquet batch that holds
-the merged profiles (and their events) as lookups see them."""
+the merged profiles (and their events) as lookups see them.
+"""
 
 from __future__ import annotations
 

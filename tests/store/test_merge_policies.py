@@ -32,10 +32,14 @@ def _body(name: str, cls: str = PROFILE, **extra: Any) -> dict[str, Any]:
 def test_new_backend__holds_platforms_default_until_a_fixture_replaces_it():
     policies = _backend()
     (policy,) = policies.all()
-    assert policy.id == PLATFORM_DEFAULT_ID and policy.default and policy.schema_name == PROFILE
-    assert policies.default_for(PROFILE) is policy and policies.pristine
+    assert policy.id == PLATFORM_DEFAULT_ID
+    assert policy.default
+    assert policy.schema_name == PROFILE
+    assert policies.default_for(PROFILE) is policy
+    assert policies.pristine
     policies.clear_pristine()
-    assert policies.all() == [] and policies.default_for(PROFILE) is None
+    assert policies.all() == []
+    assert policies.default_for(PROFILE) is None
 
 
 def test_clear_pristine__keeps_policies_once_changed():
@@ -73,8 +77,11 @@ def test_losing_default__is_a_new_version_and_leaves_held_versions_alone():
     held = policies.get(PLATFORM_DEFAULT_ID)  # as an export job holds it
     policies.create(_body("New", default=True))
     now = policies.get(PLATFORM_DEFAULT_ID)
-    assert not now.default and now.version == 2
-    assert held.default and held.version == 1 and policies.at_version(PLATFORM_DEFAULT_ID, 1) is held
+    assert not now.default
+    assert now.version == 2
+    assert held.default
+    assert held.version == 1
+    assert policies.at_version(PLATFORM_DEFAULT_ID, 1) is held
 
 
 def test_lookup__refuses_another_class_unknown_ids_and_versions():

@@ -141,5 +141,7 @@ def test_system_job_deletes_packed_records(worlds: tuple[Tenant, Tenant]) -> Non
 
 def test_preview_reports_and_dumps_alike(worlds: tuple[Tenant, Tenant]) -> None:
     packed, plain = worlds
-    assert compute_report(packed, NOW) == compute_report(plain, NOW)
+    assert compute_report(packed.datasets, packed.merge_policies, NOW) == compute_report(
+        plain.datasets, plain.merge_policies, NOW
+    )
     assert dump_state(packed.store) == dump_state(plain.store)  # type: ignore[arg-type]

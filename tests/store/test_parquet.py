@@ -14,7 +14,8 @@ from profile_harness.store.parquet import JSON_ENCODED, MAX_DEPTH, read_parquet,
 
 def normal(value: Any) -> Any:
     """``value`` as Parquet keeps it: absent keys, nulls and objects without fields are all null, and
-    an integral double is its integer."""
+    an integral double is its integer.
+    """
     if isinstance(value, dict):
         kept = {k: n for k, v in value.items() if (n := normal(v)) is not None}
         return kept or None

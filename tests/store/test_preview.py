@@ -37,6 +37,8 @@ def _tenant(store: Store, graph: str = "pdg", sandbox: str = "prod") -> Tenant:
     tenant.merge_policies.load(
         MergePolicy(
             id="default",
+            org=tenant.org,
+            sandbox=tenant.sandbox,
             schema_name=PROFILE_CLASS,
             identity_graph=graph,
             attribute_merge="timestampOrdered",
@@ -79,7 +81,8 @@ def test_namespace_id__documented_standard_ids_and_stable_custom_ids():
     assert [namespace_id(c) for c in ("Email", "ecid", "Phone", "AAID")] == ["6", "4", "7", "10"]
     assert namespace_id("crmid") == namespace_id("CRMID")
     assert namespace_id("crmid") != namespace_id("loyal")
-    assert namespace_id("crmid").isdigit() and len(namespace_id("crmid")) == 8
+    assert namespace_id("crmid").isdigit()
+    assert len(namespace_id("crmid")) == 8
 
 
 def test_status__no_data_no_job_no_sample():
@@ -156,8 +159,10 @@ def test_failed_job__leaves_no_report_and_waits_for_the_next_change():
     store.faults.add({"job": "sample"})
     _retail(tenant)
     status = tenant.preview.status()
-    assert status["status"] == "NO_SAMPLE" and status["sampleJobRunning"]["status"] is False
-    assert tenant.preview.job is not None and tenant.preview.job.state == "TASK_FAILED"
+    assert status["status"] == "NO_SAMPLE"
+    assert status["sampleJobRunning"]["status"] is False
+    assert tenant.preview.job is not None
+    assert tenant.preview.job.state == "TASK_FAILED"
     tenant.preview.status()
     assert tenant.preview.reports == []
     _add(tenant, "more", _ids(Phone="+1"), at=NOW)
@@ -194,7 +199,8 @@ def test_namespace_report__profiles_and_fragments_per_code_spelled_as_in_the_dat
     tenant.preview.status()
     data = {e["code"]: e for e in tenant.preview.namespace_report()["data"]}
     assert set(data) == {"crmid", "Email", "loyal", "ECID"}
-    assert data["Email"]["value"] == "6" and data["ECID"]["value"] == "4"
+    assert data["Email"]["value"] == "6"
+    assert data["ECID"]["value"] == "4"
     assert (data["Email"]["fullIDsCount"], data["Email"]["fullIDsFragmentCount"]) == (1, 2)
     assert (data["loyal"]["fullIDsCount"], data["loyal"]["fullIDsFragmentCount"]) == (2, 2)
     assert data["loyal"]["samplePercentage"] == 0.666667
@@ -356,7 +362,8 @@ def test_at_rest__old_data_has_its_sample_when_the_server_starts():
     status = tenant.preview.status()
     # loyalty (1 -> 2 people) and web (2 -> 3) each moved the count by more than 5%: the last sample
     # was submitted 15 minutes after the web batch and ran for the sample job's second
-    assert status["status"] == "TASK_FINISHED" and status["totalRows"] == "3"
+    assert status["status"] == "TASK_FINISHED"
+    assert status["totalRows"] == "3"
     assert status["sampleJobRunning"] == {"status": False, "submissionTimestamp": "2026-04-03 00:15:00.0"}
     assert status["lastSampledTimestamp"] == "2026-04-03 00:15:01.0"
     assert tenant.preview.dataset_report()["reportTimestamp"] == "2026-04-03T00:15:01.000"
@@ -372,7 +379,8 @@ def test_fresh_data__no_sample_until_the_window_after_the_ingestion():
     tenant = _tenant(store)
     _people(tenant, "crm", 0, 3, at=NOW)  # ingested just now, on a frozen clock
     status = tenant.preview.status()
-    assert status["status"] == "NO_SAMPLE" and status["sampleJobRunning"] == {"status": False}
+    assert status["status"] == "NO_SAMPLE"
+    assert status["sampleJobRunning"] == {"status": False}
     with pytest.raises(NotFound):
         tenant.preview.dataset_report()
     store.clock.advance(WINDOW - 1)
@@ -394,12 +402,14 @@ def test_threshold__a_move_of_5_percent_or_less_runs_no_sample():
     _people(tenant, "one", 20, 1, at=NOW)  # 20 -> 21: 5%, not more
     store.clock.advance(WINDOW + 1000)
     kept = tenant.preview.status()
-    assert kept["totalRows"] == "20" and kept["lastSampledTimestamp"] == "2026-04-01 00:15:01.0"
+    assert kept["totalRows"] == "20"
+    assert kept["lastSampledTimestamp"] == "2026-04-01 00:15:01.0"
     assert kept["sampleJobRunning"]["submissionTimestamp"] == "2026-04-01 00:15:00.0"
     _people(tenant, "two", 21, 1, at="2026-05-01T12:15:00Z")  # 20 -> 22 since the last sample: 10%
     store.clock.advance(WINDOW)
     moved = tenant.preview.status()
-    assert moved["totalRows"] == "22" and moved["lastSampledTimestamp"] == "2026-05-01 12:30:01.0"
+    assert moved["totalRows"] == "22"
+    assert moved["lastSampledTimestamp"] == "2026-05-01 12:30:01.0"
 
 
 def test_report__describes_the_data_as_of_its_sample():
@@ -415,7 +425,8 @@ def test_report__describes_the_data_as_of_its_sample():
         at="2026-04-20T00:00:00Z",
     )
     status = tenant.preview.status()
-    assert status["lastBatchId"] == '"batch-crm"' and status["cosmosDocCount"] == '"4"'
+    assert status["lastBatchId"] == '"batch-crm"'
+    assert status["cosmosDocCount"] == '"4"'
     assert "events" not in {row["value"] for row in tenant.preview.dataset_report()["data"]}
 
 
@@ -432,7 +443,8 @@ def test_removal__deleting_data_is_a_change_the_next_check_sees():
     assert tenant.preview.status()["totalRows"] == "20"
     store.clock.advance(1001)
     after = tenant.preview.status()
-    assert after["totalRows"] == "10" and after["lastSampledTimestamp"] == "2026-05-01 12:15:01.0"
+    assert after["totalRows"] == "10"
+    assert after["lastSampledTimestamp"] == "2026-05-01 12:15:01.0"
 
 
 def test_late_batch__old_data_loaded_into_a_sampled_sandbox_is_checked_at_the_next_read():

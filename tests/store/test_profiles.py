@@ -1,5 +1,6 @@
 """Profiles: merges kept between lookups (never outliving the data or the rule), `fields` selection, and
-the events a merge policy reads."""
+the events a merge policy reads.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def _entity(tenant: Tenant, policy_id: str = "pdg") -> dict[str, Any] | None:
 def test_a_lookup_repeated_reads_the_kept_merge() -> None:
     tenant = _tenant()
     first = _entity(tenant)
-    assert first is not None and first["home"]["city"] == "Lyon"
+    assert first is not None
+    assert first["home"]["city"] == "Lyon"
     assert _entity(tenant) is first
 
 
@@ -55,7 +57,8 @@ def test_new_data_is_merged_afresh() -> None:
     later = {"identityMap": {"email": [{"id": JANE[1]}]}, "home": {"city": "Nice"}}
     tenant.datasets.add_batch("crm", Batch("late", 1_900_000_000_000, [later]))
     entity = _entity(tenant)
-    assert entity is not None and entity["home"]["city"] == "Nice"
+    assert entity is not None
+    assert entity["home"]["city"] == "Nice"
 
 
 def test_a_changed_rule_is_merged_afresh() -> None:
@@ -135,7 +138,8 @@ def test_project__plain_paths_and_maps_keep_working() -> None:
     }
     assert project(PERSON, ["person.name.firstName", "person"]) == {"person": PERSON["person"]}
     assert project(PERSON, ["nothing.here", "person.name.firstName.deeper"]) == {}
-    assert project(PERSON, None) is PERSON and project(PERSON, []) is PERSON
+    assert project(PERSON, None) is PERSON
+    assert project(PERSON, []) is PERSON
 
 
 _KEYS = st.sampled_from(["a", "b", "c"])

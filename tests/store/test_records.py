@@ -32,7 +32,8 @@ def test_pack__reads_back_what_was_written_across_blocks() -> None:
     packed = pack(records)
     assert len(packed) == len(records)
     assert list(packed) == records
-    assert packed[0] == records[0] and packed[-1] == records[-1]
+    assert packed[0] == records[0]
+    assert packed[-1] == records[-1]
     assert packed[BLOCK - 1 : BLOCK + 2] == records[BLOCK - 1 : BLOCK + 2]
     with pytest.raises(IndexError):
         packed[len(records)]

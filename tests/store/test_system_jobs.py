@@ -64,7 +64,7 @@ def _error(exc: pytest.ExceptionInfo[Any]) -> tuple[int, str, str]:
 
 def test_create__dataset_job_starts_new_without_metrics(tenant: Tenant) -> None:
     job = tenant.system_jobs.create({"dataSetId": "crm"})
-    body = job.to_azure(ORG, tenant.clock.now_ms())
+    body = job.to_dict("azure")
     assert body == {
         "id": job.id,
         "imsOrgId": ORG,
@@ -77,19 +77,22 @@ def test_create__dataset_job_starts_new_without_metrics(tenant: Tenant) -> None:
 
 
 def test_create__datasetId_alone_is_a_dataset_job(tenant: Tenant) -> None:
-    body = tenant.system_jobs.create({"datasetId": "crm"}).to_azure(ORG, T0)
-    assert body["dataSetId"] == "crm" and "batchId" not in body and "datasetId" not in body
+    body = tenant.system_jobs.create({"datasetId": "crm"}).to_dict("azure")
+    assert body["dataSetId"] == "crm"
+    assert "batchId" not in body
+    assert "datasetId" not in body
 
 
 def test_create__batch_job_echoes_the_dataset_it_was_given(tenant: Tenant) -> None:
-    body = tenant.system_jobs.create({"datasetId": "web", "batchId": "web-b1"}).to_azure(ORG, T0)
-    assert (body["datasetId"], body["batchId"]) == ("web", "web-b1") and "dataSetId" not in body
+    body = tenant.system_jobs.create({"datasetId": "web", "batchId": "web-b1"}).to_dict("azure")
+    assert (body["datasetId"], body["batchId"]) == ("web", "web-b1")
+    assert "dataSetId" not in body
 
 
 def test_create__batch_id_alone_finds_its_dataset(tenant: Tenant) -> None:
     job = tenant.system_jobs.create({"batchId": "web-b2"})
     assert job.dataset_id == "web"
-    assert "datasetId" not in job.to_azure(ORG, T0)
+    assert "datasetId" not in job.to_dict("azure")
 
 
 def test_create__both_dataset_spellings_with_the_same_id_are_accepted(tenant: Tenant) -> None:
@@ -201,7 +204,7 @@ def test_create__same_target_is_accepted_once_the_first_has_finished(tenant: Ten
 def test_get__a_read_before_the_time_is_up_shows_processing_with_metrics(tenant: Tenant) -> None:
     job = tenant.system_jobs.create({"dataSetId": "crm"})
     tenant.clock.advance(1_000)
-    body = tenant.system_jobs.get(job.id).to_azure(ORG, tenant.clock.now_ms())
+    body = tenant.system_jobs.get(job.id).to_dict("azure")
     assert body["status"] == "PROCESSING"
     assert json.loads(body["metrics"]) == {"recordsProcessed": 0, "timeTakenInSec": 1}
     assert _records(tenant, "crm", "crm-b1") == 2
@@ -210,7 +213,7 @@ def test_get__a_read_before_the_time_is_up_shows_processing_with_metrics(tenant:
 def test_get__dataset_job_completes_and_removes_every_record_of_the_dataset(tenant: Tenant) -> None:
     job = tenant.system_jobs.create({"dataSetId": "crm"})
     version = tenant.datasets.version
-    body = _finish(tenant, job).to_azure(ORG, tenant.clock.now_ms())
+    body = _finish(tenant, job).to_dict("azure")
     assert body["status"] == "COMPLETED"
     assert body["metrics"] == '{"recordsProcessed":5,"timeTakenInSec":2}'
     assert body["updateEpoch"] == T0 // 1000 + 2
@@ -223,7 +226,8 @@ def test_get__dataset_job_completes_and_removes_every_record_of_the_dataset(tena
 
 def test_get__batch_job_removes_only_that_batch(tenant: Tenant) -> None:
     job = _finish(tenant, tenant.system_jobs.create({"datasetId": "web", "batchId": "web-b1"}))
-    assert job.status == "COMPLETED" and job.records_processed == 4
+    assert job.status == "COMPLETED"
+    assert job.records_processed == 4
     assert (_records(tenant, "web", "web-b1"), _records(tenant, "web", "web-b2")) == (0, 1)
 
 
@@ -231,7 +235,7 @@ def test_get__a_job_fault_ends_in_error_and_removes_nothing(store: Store, tenant
     store.faults.add({"job": "systemJob", "fail": {"errors": [{"code": "500", "message": "boom"}]}})
     job = _finish(tenant, tenant.system_jobs.create({"dataSetId": "crm"}))
     assert job.status == "ERROR"
-    assert json.loads(job.to_azure(ORG, tenant.clock.now_ms())["metrics"])["recordsProcessed"] == 0
+    assert json.loads(job.to_dict("azure")["metrics"])["recordsProcessed"] == 0
     assert _records(tenant, "crm", "crm-b2") == 3
 
 
@@ -295,20 +299,26 @@ def _ids(jobs: list[SystemJob]) -> list[str]:
 
 def test_page__creation_order_with_total_and_no_next(tenant: Tenant, three: list[SystemJob]) -> None:
     page = tenant.system_jobs.page()
-    assert _ids(page.jobs) == _ids(three) and page.total == 3 and page.next_token is None
+    assert _ids(page.jobs) == _ids(three)
+    assert page.total == 3
+    assert page.next_token is None
 
 
 def test_page__pages_of_limit_with_a_next_marker(tenant: Tenant, three: list[SystemJob]) -> None:
     first = tenant.system_jobs.page(limit=2, page=0)
     second = tenant.system_jobs.page(limit=2, page=1)
-    assert _ids(first.jobs) == _ids(three[:2]) and first.total == 3
-    assert first.next_token and json.loads(base64.b64decode(first.next_token)) == {"page": 1, "limit": 2}
-    assert _ids(second.jobs) == _ids(three[2:]) and second.next_token is None
+    assert _ids(first.jobs) == _ids(three[:2])
+    assert first.total == 3
+    assert first.next_token
+    assert json.loads(base64.b64decode(first.next_token)) == {"page": 1, "limit": 2}
+    assert _ids(second.jobs) == _ids(three[2:])
+    assert second.next_token is None
 
 
 def test_page__start_skips_the_oldest(tenant: Tenant, three: list[SystemJob]) -> None:
     page = tenant.system_jobs.page(start=1)
-    assert _ids(page.jobs) == _ids(three[1:]) and page.total == 3
+    assert _ids(page.jobs) == _ids(three[1:])
+    assert page.total == 3
 
 
 def test_page__sort_puts_jobs_without_the_field_last(tenant: Tenant, three: list[SystemJob]) -> None:
@@ -347,10 +357,10 @@ def test_newest__newest_first_at_most_100(tenant: Tenant) -> None:
 # -- the AWS shape --------------------------------------------------------------------------------
 
 
-def test_to_aws__dataset_and_batch_jobs(tenant: Tenant) -> None:
+def test_to_dict__aws_dataset_and_batch_jobs(tenant: Tenant) -> None:
     truncate = tenant.system_jobs.create({"dataSetId": "crm"}, sandbox_id="sb-1")
     batch = tenant.system_jobs.create({"batchId": "web-b1"})
-    assert truncate.to_aws(ORG, SANDBOX) == {
+    assert truncate.to_dict("aws") == {
         "requestId": truncate.id,
         "requestType": "TRUNCATE_DATASET",
         "imsOrgId": ORG,
@@ -360,15 +370,16 @@ def test_to_aws__dataset_and_batch_jobs(tenant: Tenant) -> None:
         "createdAt": "2024-05-29T16:26:40.000000Z",
         "updatedAt": "2024-05-29T16:26:40.000000Z",
     }
-    body = batch.to_aws(ORG, SANDBOX)
+    body = batch.to_dict("aws")
     assert body["requestType"] == "DELETE_EE_BATCH"
     assert body["properties"] == {"batchId": "web-b1", "datasetId": "web"}
     assert body["sandbox"]["sandboxId"]  # the sandbox's stable id when no x-sandbox-id was sent
 
 
-def test_to_aws__statuses(tenant: Tenant) -> None:
+def test_to_dict__aws_statuses(tenant: Tenant) -> None:
     job = tenant.system_jobs.create({"dataSetId": "crm"})
     tenant.clock.advance(1_000)
-    assert tenant.system_jobs.get(job.id).to_aws(ORG, SANDBOX)["status"] == "IN-PROGRESS"
-    body = _finish(tenant, job).to_aws(ORG, SANDBOX)
-    assert body["status"] == "SUCCESS" and body["updatedAt"] == "2024-05-29T16:26:43.000000Z"
+    assert tenant.system_jobs.get(job.id).to_dict("aws")["status"] == "IN-PROGRESS"
+    body = _finish(tenant, job).to_dict("aws")
+    assert body["status"] == "SUCCESS"
+    assert body["updatedAt"] == "2024-05-29T16:26:43.000000Z"

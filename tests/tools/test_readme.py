@@ -50,8 +50,11 @@ def test_readme__entity_curls_show_stitching_and_the_policy_difference():
         stitched = next(iter(client.get(stitched_url, headers=headers).json().values()))
         other = next(iter(client.get(other_url, headers=headers).json().values()))
         events = client.get(events_url, headers=headers).json()
-    assert len(stitched["sources"]) == 2 and "loyalty" in stitched["entity"]
+    assert len(stitched["sources"]) == 2
+    assert "loyalty" in stitched["entity"]
     assert stitched["entity"]["homeAddress"]["city"] == "Lyon"
-    assert len(other["sources"]) == 1 and "loyalty" not in other["entity"]
+    assert len(other["sources"]) == 1
+    assert "loyalty" not in other["entity"]
     assert other["entity"]["homeAddress"]["city"] == "Paris"
-    assert events["_page"]["count"] == 2 and events["_links"]["next"]["href"].startswith("/entities?")
+    assert events["_page"]["count"] == 2
+    assert events["_links"]["next"]["href"].startswith("/entities?")

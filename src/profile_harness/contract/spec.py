@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from urllib.parse import urlsplit
 from openapi_schema_validator import OAS30Validator, OAS31Validator
 
 from profile_harness.openapi import bundle as specs
+from profile_harness.openapi.paths import PathTemplate, compile_template
 
 __all__ = ["Contract", "load_contract", "prepare_document"]
 
@@ -28,18 +28,18 @@ class Contract:
     #: What was changed to make the description usable, worded for the report.
     notes: list[str] = field(default_factory=list)
 
-    def templates(self) -> list[tuple[str, str, re.Pattern[str]]]:
-        """(METHOD, path template, matcher) for every operation; literal templates sort first."""
-        found = []
-        for path, method, _operation in specs.iter_operations(self.document):
-            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path))
-            found.append((method.upper(), path, re.compile(f"^{pattern}/?$")))
-        return sorted(found, key=lambda item: (item[1].count("{"), -len(item[1])))
+    def templates(self) -> list[tuple[str, str, PathTemplate]]:
+        """(METHOD, path template, compiled) for every operation; the most specific sort first."""
+        found = [
+            (method.upper(), path, compile_template(path))
+            for path, method, _operation in specs.iter_operations(self.document)
+        ]
+        return sorted(found, key=lambda item: item[2].specificity)
 
     def operation_for(self, method: str, path: str) -> str | None:
-        """The path template that ``method path`` addresses, or None."""
-        for m, template, pattern in self.templates():
-            if m == method.upper() and pattern.match(path):
+        """The path template that ``method path`` addresses (a trailing ``/`` allowed), or None."""
+        for m, template, compiled in self.templates():
+            if m == method.upper() and compiled.matches(path, trailing_slash=True):
                 return template
         return None
 

@@ -32,7 +32,6 @@ __all__ = [
 
 #: A sandbox whose name says production: writes there need --allow-writes twice.
 PRODUCTION = re.compile(r"(^|[-_])(prod|production|prd|live)($|[-_])", re.IGNORECASE)
-CREDENTIAL_HEADERS = ("authorization", "x-api-key", "x-gw-ims-org-id", "x-sandbox-name")
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 

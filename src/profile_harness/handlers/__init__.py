@@ -1,8 +1,9 @@
-"""Thin handlers, one module per spec tag; ``HANDLERS`` maps operationId -> handler."""
+"""Thin handlers, one module per spec tag; each is the function named after the operationId it serves."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 from profile_harness.handlers import (
@@ -20,38 +21,31 @@ from profile_harness.handlers import (
     system_jobs,
 )
 
-__all__ = ["ADMIN_HANDLERS", "HANDLERS"]
+__all__ = ["MODULES", "find"]
 
-_MODULES = (
-    ims,
-    entities,
-    merge_policies,
-    export_jobs,
-    system_jobs,
-    preview,
-    computed_attributes,
-    legacy_computed_attributes,
-    edge,
-    catalog,
-    data_access,
-)
-
-HANDLERS: dict[str, Callable[..., Any]] = {}
-for _module in _MODULES:
-    HANDLERS.update(_module.OPERATIONS)
-
-ADMIN_HANDLERS: dict[str, Callable[..., Any]] = {
-    "adminHealth": admin.adminHealth,
-    "adminReset": admin.adminReset,
-    "adminLoadFixtures": admin.adminLoadFixtures,
-    "adminState": admin.adminState,
-    "adminRequests": admin.adminRequests,
-    "adminClearRequests": admin.adminClearRequests,
-    "adminGetClock": admin.adminGetClock,
-    "adminSetClock": admin.adminSetClock,
-    "adminGetJobTiming": admin.adminGetJobTiming,
-    "adminSetJobTiming": admin.adminSetJobTiming,
-    "adminListFaults": admin.adminListFaults,
-    "adminAddFault": admin.adminAddFault,
-    "adminClearFaults": admin.adminClearFaults,
+#: spec tag -> the module whose functions serve the operations of that tag.
+MODULES: Mapping[str, ModuleType] = {
+    "Admin": admin,
+    "Entities": entities,
+    "Merge policies": merge_policies,
+    "Export jobs": export_jobs,
+    "System jobs": system_jobs,
+    "Preview sample status": preview,
+    "Computed attributes": computed_attributes,
+    "Computed attributes (legacy)": legacy_computed_attributes,
+    "Edge destinations": edge,
+    "Edge projections": edge,
+    "Catalog": catalog,
+    "Data access": data_access,
+    "IMS": ims,
 }
+
+
+def find(operation: Mapping[str, Any]) -> Callable[..., Any] | None:
+    """The handler of a spec operation: the function named after its operationId in the module of
+    its (first) tag; None when there is none, and the operation answers 501.
+    """
+    tags = operation.get("tags") or [""]
+    module = MODULES.get(tags[0])
+    handler = getattr(module, operation["operationId"], None) if module is not None else None
+    return handler if callable(handler) else None

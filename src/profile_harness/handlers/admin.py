@@ -8,23 +8,24 @@ import yaml
 
 from profile_harness import __version__
 from profile_harness.errors import BadRequest
+from profile_harness.handlers.answers import Answer
 from profile_harness.seed.fixtures import FixtureError, dump_state, load_document
 from profile_harness.server import context
 from profile_harness.server.limits import MAX_JSON_DEPTH, check_tree
 
 
-async def adminHealth() -> tuple[dict[str, Any], int]:
+async def adminHealth() -> Answer:
     """GET /__admin/health"""
     return {"status": "ok", "version": __version__}, 200
 
 
-async def adminReset(org: str | None = None, sandbox: str | None = None) -> tuple[dict[str, Any], int]:
+async def adminReset(org: str | None = None, sandbox: str | None = None) -> Answer:
     """POST /__admin/reset"""
     dropped = context.current().store.reset(org, sandbox)
     return {"tenantsReset": dropped}, 200
 
 
-async def adminLoadFixtures(body: Any) -> tuple[dict[str, Any], int]:
+async def adminLoadFixtures(body: Any) -> Answer:
     """POST /__admin/fixtures (JSON or YAML)"""
     if isinstance(body, bytes | str):
         raw = body
@@ -42,19 +43,19 @@ async def adminLoadFixtures(body: Any) -> tuple[dict[str, Any], int]:
     return {"loaded": [{"org": org, "sandbox": sandbox} for org, sandbox in loaded]}, 200
 
 
-async def adminState(org: str | None = None, sandbox: str | None = None) -> tuple[dict[str, Any], int]:
+async def adminState(org: str | None = None, sandbox: str | None = None) -> Answer:
     """GET /__admin/state (each tenant with its system-jobs flavour, the server's when it has none)"""
     harness = context.current()
     return dump_state(harness.store, org, sandbox, system_jobs_flavor=harness.options.system_jobs_flavor), 200
 
 
-async def adminRequests(limit: int | None = None) -> tuple[dict[str, Any], int]:
+async def adminRequests(limit: int | None = None) -> Answer:
     """GET /__admin/requests"""
     journal = context.current().journal
     return {"capacity": journal.capacity, "requests": [e.to_dict() for e in journal.entries(limit)]}, 200
 
 
-async def adminClearRequests() -> tuple[dict[str, Any], int]:
+async def adminClearRequests() -> Answer:
     """DELETE /__admin/requests"""
     return {"cleared": context.current().journal.clear()}, 200
 
@@ -81,12 +82,12 @@ def _duration_ms(value: Any) -> int:
     return int(digits) * _UNITS_MS[unit]
 
 
-async def adminGetClock() -> tuple[dict[str, Any], int]:
+async def adminGetClock() -> Answer:
     """GET /__admin/clock"""
     return _clock_body(), 200
 
 
-async def adminSetClock(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+async def adminSetClock(body: dict[str, Any]) -> Answer:
     """POST /__admin/clock"""
     from profile_harness.store.datasets import parse_time_ms
 
@@ -111,12 +112,12 @@ def _timing_body() -> dict[str, Any]:
     return {kind: str(timing) for kind, timing in context.current().store.job_timing.items()}
 
 
-async def adminGetJobTiming() -> tuple[dict[str, Any], int]:
+async def adminGetJobTiming() -> Answer:
     """GET /__admin/job-timing"""
     return _timing_body(), 200
 
 
-async def adminSetJobTiming(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+async def adminSetJobTiming(body: dict[str, Any]) -> Answer:
     """PUT /__admin/job-timing"""
     from profile_harness.store.jobs import parse_timing
 
@@ -125,16 +126,16 @@ async def adminSetJobTiming(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return _timing_body(), 200
 
 
-async def adminListFaults() -> tuple[dict[str, Any], int]:
+async def adminListFaults() -> Answer:
     """GET /__admin/faults"""
     return {"faults": [f.to_dict() for f in context.current().store.faults.all()]}, 200
 
 
-async def adminAddFault(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+async def adminAddFault(body: dict[str, Any]) -> Answer:
     """POST /__admin/faults"""
     return context.current().store.faults.add(body).to_dict(), 201
 
 
-async def adminClearFaults(org: str | None = None, sandbox: str | None = None) -> tuple[dict[str, Any], int]:
+async def adminClearFaults(org: str | None = None, sandbox: str | None = None) -> Answer:
     """DELETE /__admin/faults"""
     return {"cleared": context.current().store.faults.clear(org, sandbox)}, 200

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from connexion import request
 
+from profile_harness.handlers.answers import Answer
 from profile_harness.server import context
-
-Answer = tuple[Any, int]
 
 
 async def listComputedAttributes(**query: Any) -> Answer:
@@ -25,7 +23,7 @@ async def listComputedAttributes(**query: Any) -> Answer:
     )
     body = {
         "_links": page.links,
-        "computedAttributes": [backend.to_dict(a) for a in page.attributes],
+        "computedAttributes": [a.to_dict() for a in page.attributes],
         "_page": {
             "offset": page.offset,
             "limit": page.limit,
@@ -38,32 +36,19 @@ async def listComputedAttributes(**query: Any) -> Answer:
 
 async def createComputedAttribute(body: dict[str, Any], **_: Any) -> Answer:
     """POST /attributes: 200 with the stored attribute (DOC-CA)."""
-    backend = context.tenant().computed_attributes
-    return backend.to_dict(backend.create(body)), 200
+    return context.tenant().computed_attributes.create(body).to_dict(), 200
 
 
 async def retrieveComputedAttribute(attributeId: str, **_: Any) -> Answer:
     """GET /attributes/{id}; each read moves an evaluation along."""
-    backend = context.tenant().computed_attributes
-    return backend.to_dict(backend.get(attributeId)), 200
+    return context.tenant().computed_attributes.get(attributeId).to_dict(), 200
 
 
 async def updateComputedAttribute(attributeId: str, body: dict[str, Any], **_: Any) -> Answer:
     """PATCH /attributes/{id}: a partial object, 200 with the attribute after the change."""
-    backend = context.tenant().computed_attributes
-    return backend.to_dict(backend.update(attributeId, body)), 200
+    return context.tenant().computed_attributes.update(attributeId, body).to_dict(), 200
 
 
 async def deleteComputedAttribute(attributeId: str, **_: Any) -> Answer:
     """DELETE /attributes/{id}: only a DRAFT; 202 with the attribute as it was (DOC-CA)."""
-    return context.tenant().computed_attributes.delete(attributeId), 202
-
-
-#: operationId -> handler; operations not listed answer 501.
-OPERATIONS: dict[str, Callable[..., Any]] = {
-    "listComputedAttributes": listComputedAttributes,
-    "createComputedAttribute": createComputedAttribute,
-    "retrieveComputedAttribute": retrieveComputedAttribute,
-    "updateComputedAttribute": updateComputedAttribute,
-    "deleteComputedAttribute": deleteComputedAttribute,
-}
+    return context.tenant().computed_attributes.delete(attributeId).to_dict(), 202

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -11,9 +10,9 @@ from connexion import request
 from starlette.responses import Response
 
 from profile_harness.errors import ApiError, NotFound
+from profile_harness.handlers.answers import Answer
 from profile_harness.server import context
 
-Answer = tuple[Any, int]
 PAGE_LIMIT = 100
 
 
@@ -49,7 +48,7 @@ async def listBatchFiles(batchId: str, start: int | None = None, limit: int | No
     return {"data": page, "_page": {"limit": min(limit or PAGE_LIMIT, PAGE_LIMIT), "count": len(page)}}, 200
 
 
-async def getFile(fileId: str, path: str | None = None, **_: Any) -> Any:
+async def getFile(fileId: str, path: str | None = None, **_: Any) -> Answer | Response:
     """GET /files/{fileId}: the listing of a dataset file, or with `path` one file's bytes."""
     files = context.tenant().catalog.dataset_file(fileId)
     if path is None:
@@ -85,9 +84,3 @@ def _bytes(data: bytes, range_header: str | None) -> Response:
         raise RangeNotSatisfiable(f"Range {range_header!r} is outside the file's {size} bytes")
     headers["Content-Range"] = f"bytes {first}-{last}/{size}"
     return Response(data[first : last + 1], 206, headers, media_type="application/octet-stream")
-
-
-OPERATIONS: dict[str, Callable[..., Any]] = {
-    "listBatchFiles": listBatchFiles,
-    "getFile": getFile,
-}

@@ -8,16 +8,15 @@ from typing import Any
 
 from connexion import request
 
+from profile_harness.handlers.answers import Answer
 from profile_harness.server import context
 from profile_harness.store.edge import (
     DESTINATIONS_PATH,
     PROJECTIONS_PATH,
-    ProjectionConfig,
     check_accept,
     check_body_media_type,
 )
 
-Answer = tuple[Any, ...]
 Handler = Callable[..., Awaitable[Answer]]
 
 
@@ -45,10 +44,6 @@ def _edge(*, negotiates: bool = True) -> Callable[[Handler], Handler]:
 def _no_content() -> Answer:
     """204 without a body (the resolver names a media type for it)."""
     return None, 204
-
-
-def _projection(projection: ProjectionConfig) -> dict[str, Any]:
-    return projection.to_dict(context.tenant().edge.destination_of(projection))
 
 
 @_edge()
@@ -96,7 +91,7 @@ async def listProjectionConfigurations(
     body = {
         # DOC-EP's self link is the bare collection path, whatever the query.
         "_links": {"self": {"href": PROJECTIONS_PATH, "templated": False}},
-        "_embedded": {"projectionConfigs": [_projection(p) for p in found]},
+        "_embedded": {"projectionConfigs": [p.to_dict() for p in found]},
     }
     return body, 200
 
@@ -104,19 +99,19 @@ async def listProjectionConfigurations(
 @_edge()
 async def createProjectionConfiguration(schemaName: str, body: dict[str, Any], **_: Any) -> Answer:
     """POST /config/projections?schemaName=..."""
-    return _projection(context.tenant().edge.create_projection(schemaName, body)), 201
+    return context.tenant().edge.create_projection(schemaName, body).to_dict(), 201
 
 
 @_edge()
 async def retrieveProjectionConfiguration(projectionId: str, **_: Any) -> Answer:
     """GET /config/projections/{projectionId}"""
-    return _projection(context.tenant().edge.get_projection(projectionId)), 200
+    return context.tenant().edge.get_projection(projectionId).to_dict(), 200
 
 
 @_edge()
 async def updateProjectionConfiguration(projectionId: str, body: dict[str, Any], **_: Any) -> Answer:
     """PUT /config/projections/{projectionId}: full rewrite, `currentVersion` must be current."""
-    return _projection(context.tenant().edge.replace_projection(projectionId, body)), 200
+    return context.tenant().edge.replace_projection(projectionId, body).to_dict(), 200
 
 
 @_edge(negotiates=False)
@@ -124,18 +119,3 @@ async def deleteProjectionConfiguration(projectionId: str, **_: Any) -> Answer:
     """DELETE /config/projections/{projectionId}"""
     context.tenant().edge.delete_projection(projectionId)
     return _no_content()
-
-
-#: operationId -> handler; operations not listed answer 501.
-OPERATIONS: dict[str, Callable[..., Any]] = {
-    "listProjectionDestinations": listProjectionDestinations,
-    "createProjectionDestination": createProjectionDestination,
-    "retrieveProjectionDestination": retrieveProjectionDestination,
-    "putProjectionDestination": putProjectionDestination,
-    "deleteProjectionDestination": deleteProjectionDestination,
-    "listProjectionConfigurations": listProjectionConfigurations,
-    "createProjectionConfiguration": createProjectionConfiguration,
-    "retrieveProjectionConfiguration": retrieveProjectionConfiguration,
-    "updateProjectionConfiguration": updateProjectionConfiguration,
-    "deleteProjectionConfiguration": deleteProjectionConfiguration,
-}

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from profile_harness.errors import ApiError, BadRequest, NotFound
+from profile_harness.handlers.answers import Answer
 from profile_harness.server import context
 from profile_harness.store.clock import xid_for
 from profile_harness.store.datasets import EVENT_CLASS, PROFILE_CLASS
@@ -20,7 +21,6 @@ from profile_harness.store.profiles import (
     require_related_schema,
 )
 
-Answer = tuple[Any, int]
 B2B_CLASSES = ("_xdm.context.account", "_xdm.context.opportunity")
 UNKNOWN_LAST_MODIFIED = "1970-01-01T00:00:00Z"
 
@@ -222,10 +222,3 @@ async def deleteEntity(**q: Any) -> Answer:
     if context.tenant().preview.removing(lambda: profiles.delete(identity, policy)) == 0:
         raise NotFound(f"No profile matches {q['entityId']}")
     return None, 202
-
-
-OPERATIONS = {
-    "retrieveEntity": retrieveEntity,
-    "retrieveMultipleEntities": retrieveMultipleEntities,
-    "deleteEntity": deleteEntity,
-}

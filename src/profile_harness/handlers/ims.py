@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from profile_harness.errors import ApiError, BadRequest
+from profile_harness.handlers.answers import Answer
 from profile_harness.server import context
 
 TOKEN_LIFETIME_SECONDS = 86399
@@ -16,7 +17,7 @@ class InvalidClient(ApiError):
     title = "Unauthorized"
 
 
-async def imsToken(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+async def imsToken(body: dict[str, Any]) -> Answer:
     """POST /ims/token/v3"""
     if body.get("grant_type") != "client_credentials":
         raise BadRequest("grant_type must be client_credentials")
@@ -29,8 +30,3 @@ async def imsToken(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     harness = context.current()
     token = harness.options.require_token or f"harness-{secrets.token_urlsafe(24)}"
     return {"access_token": token, "token_type": "bearer", "expires_in": TOKEN_LIFETIME_SECONDS}, 200
-
-
-OPERATIONS = {
-    "imsToken": imsToken,
-}

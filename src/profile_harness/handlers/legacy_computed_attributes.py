@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from profile_harness.handlers.answers import Answer
 from profile_harness.server import context
-
-Answer = tuple[Any, int]
 
 
 async def legacyListComputedAttributes(**_: Any) -> Answer:
     """GET /config/computedAttributes: every attribute on one page (no paging is documented)."""
-    backend = context.tenant().legacy_computed_attributes
-    children = [backend.to_dict(a) for a in backend.all()]
+    children = [a.to_dict() for a in context.tenant().legacy_computed_attributes.all()]
     body = {
         "_page": {"totalCount": len(children), "pageSize": len(children)},
         "children": children,
@@ -24,14 +21,12 @@ async def legacyListComputedAttributes(**_: Any) -> Answer:
 
 async def legacyCreateComputedAttribute(body: dict[str, Any], **_: Any) -> Answer:
     """POST /config/computedAttributes: 200 with the stored attribute (DOC-CA-OLD)."""
-    backend = context.tenant().legacy_computed_attributes
-    return backend.to_dict(backend.create(body)), 200
+    return context.tenant().legacy_computed_attributes.create(body).to_dict(), 200
 
 
 async def legacyRetrieveComputedAttribute(attributeId: str, **_: Any) -> Answer:
     """GET /config/computedAttributes/{id}"""
-    backend = context.tenant().legacy_computed_attributes
-    return backend.to_dict(backend.get(attributeId)), 200
+    return context.tenant().legacy_computed_attributes.get(attributeId).to_dict(), 200
 
 
 async def legacyUpdateComputedAttribute(attributeId: str, body: list[dict[str, Any]], **_: Any) -> Answer:
@@ -44,13 +39,3 @@ async def legacyDeleteComputedAttribute(attributeId: str, **_: Any) -> Answer:
     """DELETE /config/computedAttributes/{id}: 200 with no body (DOC-CA-OLD)."""
     context.tenant().legacy_computed_attributes.delete(attributeId)
     return None, 200
-
-
-#: operationId -> handler; operations not listed answer 501.
-OPERATIONS: dict[str, Callable[..., Any]] = {
-    "legacyListComputedAttributes": legacyListComputedAttributes,
-    "legacyCreateComputedAttribute": legacyCreateComputedAttribute,
-    "legacyRetrieveComputedAttribute": legacyRetrieveComputedAttribute,
-    "legacyUpdateComputedAttribute": legacyUpdateComputedAttribute,
-    "legacyDeleteComputedAttribute": legacyDeleteComputedAttribute,
-}

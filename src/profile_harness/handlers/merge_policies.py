@@ -5,15 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from profile_harness.handlers.answers import Answer
 from profile_harness.server import context
-
-Answer = tuple[Any, int]
-
-
-def _dict(policy: Any) -> dict[str, Any]:
-    tenant = context.tenant()
-    body: dict[str, Any] = policy.to_dict(tenant.org, tenant.sandbox)
-    return body
 
 
 async def getMany(**query: Any) -> Answer:
@@ -48,7 +41,7 @@ async def getMany(**query: Any) -> Answer:
         _page["next"] = page.next_token
     body = {
         "_page": _page,
-        "children": [_dict(p) for p in page.policies],
+        "children": [p.to_dict() for p in page.policies],
         "_links": {"next": {"href": links}},
     }
     return body, 200
@@ -56,23 +49,23 @@ async def getMany(**query: Any) -> Answer:
 
 async def createMergePolicy(body: dict[str, Any], **_: Any) -> Answer:
     """POST /config/mergePolicies"""
-    return _dict(context.tenant().merge_policies.create(body)), 200
+    return context.tenant().merge_policies.create(body).to_dict(), 200
 
 
 async def retrieveMergePolicy(mergePolicyId: str) -> Answer:
     """GET /config/mergePolicies/{mergePolicyId}"""
-    return _dict(context.tenant().merge_policies.get(mergePolicyId)), 200
+    return context.tenant().merge_policies.get(mergePolicyId).to_dict(), 200
 
 
 async def updateMergePolicy(mergePolicyId: str, body: dict[str, Any], **_: Any) -> Answer:
     """PUT /config/mergePolicies/{mergePolicyId}"""
-    return _dict(context.tenant().merge_policies.replace(mergePolicyId, body)), 200
+    return context.tenant().merge_policies.replace(mergePolicyId, body).to_dict(), 200
 
 
 async def patchMergePolicy(mergePolicyId: str, body: Any, **_: Any) -> Answer:
     """PATCH /config/mergePolicies/{mergePolicyId}: one operation object (DOC-MP) or an array (SPEC)."""
     operations = body if isinstance(body, list) else [body]
-    return _dict(context.tenant().merge_policies.patch(mergePolicyId, operations)), 200
+    return context.tenant().merge_policies.patch(mergePolicyId, operations).to_dict(), 200
 
 
 async def deleteMergePolicy(mergePolicyId: str) -> Answer:
@@ -84,15 +77,4 @@ async def deleteMergePolicy(mergePolicyId: str) -> Answer:
 async def bulkGetMergePolicies(body: dict[str, Any]) -> Answer:
     """POST /config/mergePolicies/bulk-get: 207 with the policies found."""
     found = context.tenant().merge_policies.bulk_get([item["id"] for item in body["ids"]])
-    return {"results": {p.id: _dict(p) for p in found}}, 207
-
-
-OPERATIONS = {
-    "getMany": getMany,
-    "createMergePolicy": createMergePolicy,
-    "retrieveMergePolicy": retrieveMergePolicy,
-    "updateMergePolicy": updateMergePolicy,
-    "patchMergePolicy": patchMergePolicy,
-    "deleteMergePolicy": deleteMergePolicy,
-    "bulkGetMergePolicies": bulkGetMergePolicies,
-}
+    return {"results": {p.id: p.to_dict() for p in found}}, 207

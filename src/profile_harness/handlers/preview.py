@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from profile_harness.handlers.answers import Answer
 from profile_harness.server import context
-
-Answer = tuple[Any, int]
 
 
 async def previewSampleStatus(**_: Any) -> Answer:
@@ -38,14 +36,3 @@ async def profileNamespaceOverlapReport(date: str | None = None, **_: Any) -> An
 async def profileUnstitchedReport(**_: Any) -> Answer:
     """GET /previewsamplestatus/report/unstitchedProfiles"""
     return context.tenant().preview.unstitched_report(), 200
-
-
-#: operationId -> handler.
-OPERATIONS: dict[str, Callable[..., Any]] = {
-    "previewSampleStatus": previewSampleStatus,
-    "profileDatasetReport": profileDatasetReport,
-    "profileNamespaceReport": profileNamespaceReport,
-    "profileDatasetOverlapReport": profileDatasetOverlapReport,
-    "profileNamespaceOverlapReport": profileNamespaceOverlapReport,
-    "profileUnstitchedReport": profileUnstitchedReport,
-}

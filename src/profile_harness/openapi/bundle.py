@@ -202,7 +202,8 @@ _INTEGER_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1
 
 def _bound_integers(node: Any) -> None:
     """Give every ``integer`` schema with an ``int32``/``int64`` format the bounds of its format
-    (where it has none of its own), so a value the format cannot hold is refused, not accepted."""
+    (where it has none of its own), so a value the format cannot hold is refused, not accepted.
+    """
     if isinstance(node, dict):
         fmt = node.get("format")
         bounds = _INTEGER_RANGES.get(fmt) if node.get("type") == "integer" and isinstance(fmt, str) else None

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from profile_harness.errors import ErrorShape, shape_for_tag
 from profile_harness.openapi.bundle import iter_operations
+from profile_harness.openapi.paths import compile_template
 
 __all__ = ["OperationIndex", "OperationInfo", "media_essence"]
 
@@ -35,11 +34,6 @@ class OperationInfo:
         return self.shape is ErrorShape.PROBLEM and self.tag in ("Edge destinations", "Edge projections")
 
 
-@functools.cache
-def _template(path: str) -> re.Pattern[str]:
-    return re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)))
-
-
 class OperationIndex:
     """Operations of a bundled document by operationId."""
 
@@ -63,9 +57,14 @@ class OperationIndex:
 
     def on_path(self, path: str) -> list[OperationInfo]:
         """The operations of the path template that routes ``path`` (literal segments beat parameters)."""
-        matches = [info for info in self.by_id.values() if _template(info.path).fullmatch(path.rstrip("/"))]
-        fewest = min((info.path.count("{") for info in matches), default=0)
-        return [info for info in matches if info.path.count("{") == fewest]
+        bare = path.rstrip("/")
+        matches = [
+            (len(template.names), info)
+            for info in self.by_id.values()
+            if (template := compile_template(info.path)).matches(bare)
+        ]
+        fewest = min((count for count, _info in matches), default=0)
+        return [info for count, info in matches if count == fewest]
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.by_id.values())

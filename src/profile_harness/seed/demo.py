@@ -162,7 +162,7 @@ def generate_records(people: int, *, seed: int = 7) -> tuple[PackedRecords, Pack
     event_minutes: list[int] = []
     kinds = ["web.webpagedetails.pageViews", "commerce.productViews", "commerce.purchases"]
     n_cities, n_tiers = len(_CITIES), len(_TIERS)
-    assert len(_PAGES) == 6 and len(kinds) == 3  # the inlined draws below
+    assert (len(_PAGES), len(kinds)) == (6, 3)  # the inlined draws below
     for i in range(people):
         p = person(i)
         email, crm_id = p["email"], p["crm"]

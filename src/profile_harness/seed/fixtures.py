@@ -112,6 +112,8 @@ def _apply_tenant(store: Store, doc: dict[str, Any], where: str, *, copy_records
             pass
         policy = MergePolicy(
             id=policy_id,
+            org=tenant.org,
+            sandbox=tenant.sandbox,
             name=raw.get("name"),
             schema_name=raw["schema"]["name"],
             identity_graph=raw["identityGraph"]["type"],

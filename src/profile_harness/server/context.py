@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from connexion.context import _scope
 
 from profile_harness.options import HarnessOptions
+from profile_harness.server.connexion_internals import current_scope
 from profile_harness.server.gateway import request_headers
 from profile_harness.server.journal import RequestJournal
 from profile_harness.store import Store, Tenant
@@ -24,18 +22,17 @@ class Harness:
     journal: RequestJournal = field(default_factory=RequestJournal)
     #: Crashes and spec-breaking responses of the server (always harness bugs), oldest first.
     server_errors: list[BaseException] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def current() -> Harness:
     """The harness serving the current request."""
-    harness: Harness = _scope.get()["profile_harness"]
+    harness: Harness = current_scope()["profile_harness"]
     return harness
 
 
 def tenant_key() -> tuple[str, str]:
     """(org, sandbox) of the current request; the gateway has already checked both headers."""
-    headers = request_headers(_scope.get())
+    headers = request_headers(current_scope())
     return headers["x-gw-ims-org-id"].strip(), headers["x-sandbox-name"].strip()
 
 

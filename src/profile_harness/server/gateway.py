@@ -94,7 +94,8 @@ async def send_json(
 
 class Credentials:
     """The gateway's credential check of one server, remembering the credentials that passed (a
-    client sends the same ones call after call); the gateway and the fast lane share it."""
+    client sends the same ones call after call); the gateway and the fast lane share it.
+    """
 
     def __init__(self, require_token: str | None = None) -> None:
         self.require_token = require_token
@@ -157,7 +158,8 @@ class GatewayMiddleware:
 
     def _sandbox_by_id(self, scope: Scope) -> tuple[Scope, bytes | None]:
         """A system-jobs call that names its sandbox only by ``x-sandbox-id`` (DOC-SJ's AWS form) goes on
-        as if it had sent that sandbox's ``x-sandbox-name``; an id no sandbox of the org has is refused."""
+        as if it had sent that sandbox's ``x-sandbox-name``; an id no sandbox of the org has is refused.
+        """
         headers = request_headers(scope)
         sandbox_id = headers.get("x-sandbox-id", "").strip()
         org = headers.get("x-gw-ims-org-id", "").strip()

@@ -27,11 +27,13 @@ __all__ = [
     "BodyLimitMiddleware",
     "GatewayRefusal",
     "NamedParameterValidator",
+    "ParsedBody",
     "PayloadTooLarge",
     "UnreadableRequest",
     "check_json",
     "check_tree",
     "check_url",
+    "parsed_json",
 ]
 
 #: Largest body of a Platform (or IMS) call; the gateway answers 413 above it.
@@ -45,6 +47,8 @@ MAX_JSON_DEPTH = 64
 MAX_NUMBER_LENGTH = 100
 
 _ADMIN_PREFIX = "/__admin/"
+#: Where the body limit layer leaves the JSON body it parsed, for the body validator to reuse.
+_PARSED_KEY = "profile_harness.parsed_body"
 
 
 class GatewayRefusal(ApiError):
@@ -116,14 +120,24 @@ def check_tree(value: Any, budget: int) -> None:
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
-def check_json(body: bytes) -> None:
-    """Raise BadRequest unless ``body`` is UTF-8 JSON of bounded depth with finite, sane numbers."""
+@dataclass(frozen=True)
+class ParsedBody:
+    """A JSON request body and the value it parses to."""
+
+    raw: bytes
+    value: Any
+
+
+def check_json(body: bytes) -> ParsedBody | None:
+    """The parsed ``body``; BadRequest unless it is UTF-8 JSON of bounded depth with finite, sane
+    numbers. None for a blank body: that is the validator's to judge ("RequestBody is required").
+    """
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest(f"the request body is not valid UTF-8: byte {exc.start} ({exc.reason})") from None
     if not text.strip():
-        return  # an empty body is the validator's to judge ("RequestBody is required")
+        return None
     try:
         value = json.loads(
             text, parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_float
@@ -136,6 +150,17 @@ def check_json(body: bytes) -> None:
         # Deeper than the parser can go, so certainly deeper than allowed.
         raise BadRequest(f"the request body nests arrays and objects deeper than {MAX_JSON_DEPTH}") from None
     check_tree(value, len(body))
+    return ParsedBody(body, value)
+
+
+def parsed_json(scope: Scope, raw: bytes) -> tuple[bool, Any]:
+    """``(True, value)`` if the body limit layer parsed the JSON body ``raw`` of this call, else
+    ``(False, None)``: the body validator then parses it itself.
+    """
+    parsed: ParsedBody | None = scope.get(_PARSED_KEY)
+    if parsed is None or parsed.raw != raw:  # another layer replaced the body: not what was parsed
+        return False, None
+    return True, parsed.value
 
 
 def _check_utf8(encoded: bytes, what: str, error: type[ApiError] = UnreadableRequest) -> None:
@@ -195,7 +220,9 @@ class BodyLimitMiddleware:
             body, messages = await _read_body(receive, limit)
             media_type = headers.get("content-type", "")
             if _is_json(media_type):
-                check_json(body)
+                # Parsed once, here: the body validator takes the value (json.loads gives the same
+                # for any body these checks let through).
+                scope[_PARSED_KEY] = check_json(body)
             elif media_essence(media_type) == "application/x-www-form-urlencoded":
                 _check_utf8(body.replace(b"+", b" "), "request body", BadRequest)
         except ApiError as error:
@@ -258,7 +285,8 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
 @dataclass(frozen=True)
 class _CompiledParameter:
     """A parameter schema compiled twice: jsonschema_rs answers "valid?" fast (every request pays
-    it), jsonschema words the error when it is not (only a refused request pays that)."""
+    it), jsonschema words the error when it is not (only a refused request pays that).
+    """
 
     schema: dict[str, Any]
     fast: Any

@@ -1,6 +1,8 @@
 """Map each operationId to its handler; an operation without one answers 501, it never crashes.
 
-Handlers return ``(body, status)``; the resolver adds the ``Content-Type`` the spec documents for
+Which function serves an operation is the handlers' rule (``handlers.find``: the function named after
+the operationId in the module of its tag); the resolver asks it once per operation when the app is
+built. Handlers return ``(body, status)``; the resolver adds the ``Content-Type`` the spec documents for
 that status (vendor types on the edge services, JSON elsewhere), so handlers stay free of it.
 """
 
@@ -16,6 +18,7 @@ from connexion.operations import AbstractOperation
 from connexion.resolver import Resolution, Resolver
 
 from profile_harness.errors import NotBuilt
+from profile_harness.openapi.bundle import iter_operations
 
 __all__ = ["HarnessResolver", "media_by_status", "not_built"]
 
@@ -44,8 +47,6 @@ def not_built(operation_id: str) -> Handler:
 
 def media_by_status(doc: dict[str, Any]) -> dict[str, dict[int, str]]:
     """operationId -> {status: first documented media type} for a bundled document."""
-    from profile_harness.openapi.bundle import iter_operations
-
     table: dict[str, dict[int, str]] = {}
     responses_section = doc.get("components", {}).get("responses", {})
     for _path, _method, operation in iter_operations(doc):
@@ -76,12 +77,19 @@ def _with_media_types(handler: Handler, media: dict[int, str]) -> Handler:
 
 
 class HarnessResolver(Resolver):  # type: ignore[misc]
-    """Resolve from a fixed table rather than by importing dotted names."""
+    """Resolve each operation of a bundled document through ``find`` rather than by dotted names."""
 
-    def __init__(self, handlers: Mapping[str, Handler], media: Mapping[str, dict[int, str]]) -> None:
+    def __init__(self, doc: dict[str, Any], find: Callable[[Mapping[str, Any]], Handler | None]) -> None:
         super().__init__()
-        self.handlers = handlers
-        self.media = media
+        self.handlers = {
+            operation["operationId"]: find(operation) for _, _, operation in iter_operations(doc)
+        }
+        self.media = media_by_status(doc)
+
+    @property
+    def not_built(self) -> set[str]:
+        """The operations without a handler: they answer 501."""
+        return {operation_id for operation_id, handler in self.handlers.items() if handler is None}
 
     def handler_for(self, operation_id: str) -> Handler:
         """The function that serves ``operation_id``: its handler (with media types) or a 501."""

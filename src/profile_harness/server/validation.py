@@ -1,5 +1,7 @@
-"""Response validation with compiled schemas: jsonschema_rs says "valid?" fast on every response,
-and Connexion's own validator words the error on the rare response that is not (a harness bug)."""
+"""Body validation that does not repeat work: a request body is parsed once (by the limits layer,
+:mod:`profile_harness.server.limits`), and jsonschema_rs says "valid?" fast on every response while
+Connexion's own validator words the error on the rare response that is not (a harness bug).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +9,21 @@ from typing import Any
 
 import jsonschema_rs
 from connexion.datastructures import MediaTypeDict
-from connexion.validators import JSONResponseBodyValidator, TextResponseBodyValidator
+from connexion.validators import FormDataValidator, MultiPartFormDataValidator, TextResponseBodyValidator
 
-__all__ = ["RESPONSE_VALIDATORS", "FastJSONResponseBodyValidator"]
+from profile_harness.server.connexion_internals import (
+    ReusingJSONRequestBodyValidator,
+    ShortcutJSONResponseBodyValidator,
+)
+from profile_harness.server.limits import parsed_json
+
+__all__ = [
+    "REQUEST_BODY_VALIDATORS",
+    "RESPONSE_VALIDATORS",
+    "FastJSONResponseBodyValidator",
+    "ParsedJSONRequestBodyValidator",
+    "conforms",
+]
 
 _COMPILED: dict[int, tuple[dict[str, Any], Any]] = {}
 
@@ -23,19 +37,37 @@ def _compiled(schema: dict[str, Any]) -> Any:
     return cached[1]
 
 
-class FastJSONResponseBodyValidator(JSONResponseBodyValidator):  # type: ignore[misc]
-    """Connexion's JSON response check, with a compiled fast path for bodies that conform."""
+def conforms(schema: dict[str, Any], body: Any) -> bool:
+    """True if ``body`` plainly conforms to ``schema``; False when it may not (Connexion's check decides)."""
+    try:
+        return bool(_compiled(schema).is_valid(body))
+    except ValueError:  # jsonschema_rs gives up on very deep values; the slow check does not
+        return False
 
-    def _validate(self, body: Any) -> None:
-        try:
-            if _compiled(self._schema).is_valid(body):
-                return
-        except ValueError:  # jsonschema_rs gives up on very deep values; the slow check does not
-            pass
-        # Anything the fast check doubts (OpenAPI's `nullable`, say) is judged by Connexion's own.
-        super()._validate(body)
+
+class FastJSONResponseBodyValidator(ShortcutJSONResponseBodyValidator):
+    """Connexion's JSON response check, with a compiled fast path for bodies that conform.
+
+    Anything the fast check doubts (OpenAPI's ``nullable``, say) is judged by Connexion's own.
+    """
+
+    conforms = staticmethod(conforms)
+
+
+class ParsedJSONRequestBodyValidator(ReusingJSONRequestBodyValidator):
+    """Connexion's JSON request body check on the value the limits layer parsed."""
+
+    parsed = staticmethod(parsed_json)
 
 
 RESPONSE_VALIDATORS = MediaTypeDict(
     {"*/*json": FastJSONResponseBodyValidator, "text/plain": TextResponseBodyValidator}
+)
+#: Connexion's request body validators, with the JSON one reading the limits layer's parse.
+REQUEST_BODY_VALIDATORS = MediaTypeDict(
+    {
+        "*/*json": ParsedJSONRequestBodyValidator,
+        "application/x-www-form-urlencoded": FormDataValidator,
+        "multipart/form-data": MultiPartFormDataValidator,
+    }
 )

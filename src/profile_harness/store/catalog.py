@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from profile_harness.errors import BadRequest, NotFound
-from profile_harness.store.datasets import PROFILE_CLASS, UNION_SCHEMA, Batch, Dataset
+from profile_harness.store.clock import Clock, IdSource
+from profile_harness.store.datasets import PROFILE_CLASS, UNION_SCHEMA, Batch, Dataset, DatasetBackend
 from profile_harness.store.parquet import to_parquet
 
-if TYPE_CHECKING:
-    from profile_harness.store.tenant import Tenant
-
-__all__ = ["UNION_SCHEMA", "BatchFile", "CatalogBackend"]
+__all__ = ["UNION_SCHEMA", "BatchFile", "CatalogBackend", "CatalogBatch", "CatalogDataset"]
 
 _CLASS_BY_SCHEMA = {
     UNION_SCHEMA: PROFILE_CLASS,
@@ -33,34 +31,24 @@ class BatchFile:
     created_ms: int
 
 
-class CatalogBackend:
-    """Datasets and batches as Catalog shows them; Parquet files of batches for Data Access."""
+@dataclass(frozen=True)
+class CatalogDataset:
+    """A dataset as Catalog shows it: the store's dataset, with the organization that owns it."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self.tenant = tenant
-        self._files: dict[str, list[BatchFile]] = {}  # batch id -> files written by an export
+    dataset: Dataset
+    org: str
 
-    # -- datasets ----------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.dataset.id
 
-    def create_dataset(self, body: dict[str, Any]) -> Dataset:
-        schema_id = body["schemaRef"]["id"]
-        if not schema_id.startswith("https://ns.adobe.com/"):
-            raise BadRequest(f"schemaRef.id {schema_id!r} is not an XDM schema id (https://ns.adobe.com/...)")
-        dataset = Dataset(
-            id=self.tenant.ids.dataset_id(),
-            name=body["name"],
-            schema_class=_CLASS_BY_SCHEMA.get(schema_id, ""),
-            created_ms=self.tenant.clock.now_ms(),
-            schema_ref=schema_id,
-            description=body.get("description"),
-        )
-        return self.tenant.datasets.add(dataset)
-
-    def dataset_view(self, dataset: Dataset, properties: list[str] | None = None) -> dict[str, Any]:
+    def to_dict(self, properties: list[str] | None = None) -> dict[str, Any]:
+        """The dataset as Catalog shows it; ``properties`` keeps only the fields a client asked for."""
+        dataset = self.dataset
         last = dataset.batches[-1] if dataset.batches else None
         view: dict[str, Any] = {
             "version": "1.0.0",
-            "imsOrg": self.tenant.org,
+            "imsOrg": self.org,
             "name": dataset.name,
             "created": dataset.created_ms,
             "updated": max([dataset.created_ms] + [b.ingested_at_ms for b in dataset.batches]),
@@ -85,24 +73,23 @@ class CatalogBackend:
             view = {k: v for k, v in view.items() if k in properties}
         return view
 
-    def get_dataset(self, dataset_id: str) -> Dataset:
-        return self.tenant.datasets.get(dataset_id)
 
-    def list_datasets(self, start: int, limit: int) -> list[Dataset]:
-        ordered = sorted(self.tenant.datasets, key=lambda d: (d.created_ms, d.id))
-        return ordered[start : start + limit]
+@dataclass(frozen=True)
+class CatalogBatch:
+    """A batch as Catalog shows it, with its dataset's id and the organization that owns it."""
 
-    # -- batches -----------------------------------------------------------------------------
+    batch: Batch
+    dataset_id: str
+    org: str
 
-    def find_batch(self, batch_id: str) -> tuple[Dataset, Batch]:
-        found = self.tenant.datasets.find_batch(batch_id)
-        if found is None:
-            raise NotFound(f"Batch {batch_id} does not exist")
-        return found
+    @property
+    def id(self) -> str:
+        return self.batch.id
 
-    def batch_view(self, dataset: Dataset, batch: Batch) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        batch = self.batch
         view: dict[str, Any] = {
-            "imsOrg": self.tenant.org,
+            "imsOrg": self.org,
             "created": batch.ingested_at_ms,
             "updated": batch.ingested_at_ms,
             "createdClient": "profile-harness",
@@ -110,7 +97,7 @@ class CatalogBackend:
             "updatedUser": "profile-harness@AdobeID",
             "status": batch.status,
             "version": "1.0.0",
-            "relatedObjects": [{"type": "dataSet", "id": dataset.id}],
+            "relatedObjects": [{"type": "dataSet", "id": self.dataset_id}],
             "metrics": {"recordsRead": batch.size, "recordsWritten": batch.size},
             "recordCount": batch.size,
             "failedRecordCount": 0,
@@ -121,11 +108,54 @@ class CatalogBackend:
             view["completed"] = batch.ingested_at_ms
         return view
 
+
+class CatalogBackend:
+    """Datasets and batches as Catalog shows them; Parquet files of batches for Data Access."""
+
+    def __init__(self, org: str, datasets: DatasetBackend, clock: Clock, ids: IdSource) -> None:
+        self.org, self.datasets, self.clock, self.ids = org, datasets, clock, ids
+        self._files: dict[str, list[BatchFile]] = {}  # batch id -> files written by an export
+
+    # -- datasets ----------------------------------------------------------------------------
+
+    def create_dataset(self, body: dict[str, Any]) -> Dataset:
+        schema_id = body["schemaRef"]["id"]
+        if not schema_id.startswith("https://ns.adobe.com/"):
+            raise BadRequest(f"schemaRef.id {schema_id!r} is not an XDM schema id (https://ns.adobe.com/...)")
+        dataset = Dataset(
+            id=self.ids.dataset_id(),
+            name=body["name"],
+            schema_class=_CLASS_BY_SCHEMA.get(schema_id, ""),
+            created_ms=self.clock.now_ms(),
+            schema_ref=schema_id,
+            description=body.get("description"),
+        )
+        return self.datasets.add(dataset)
+
+    def get_dataset(self, dataset_id: str) -> CatalogDataset:
+        return CatalogDataset(self.datasets.get(dataset_id), self.org)
+
+    def list_datasets(self, start: int, limit: int) -> list[CatalogDataset]:
+        ordered = sorted(self.datasets, key=lambda d: (d.created_ms, d.id))
+        return [CatalogDataset(d, self.org) for d in ordered[start : start + limit]]
+
+    # -- batches -----------------------------------------------------------------------------
+
+    def find_batch(self, batch_id: str) -> tuple[Dataset, Batch]:
+        found = self.datasets.find_batch(batch_id)
+        if found is None:
+            raise NotFound(f"Batch {batch_id} does not exist")
+        return found
+
+    def get_batch(self, batch_id: str) -> CatalogBatch:
+        dataset, batch = self.find_batch(batch_id)
+        return CatalogBatch(batch, dataset.id, self.org)
+
     # -- files -------------------------------------------------------------------------------
 
     def write_files(self, dataset: Dataset, batch: Batch, files: list[tuple[str, bytes]]) -> None:
         """Record the Parquet files an export wrote for ``batch``."""
-        now = self.tenant.clock.now_ms()
+        now = self.clock.now_ms()
         file_id = self.file_id(batch.id)
         self._files[batch.id] = [BatchFile(file_id, batch.id, dataset.id, n, d, now) for n, d in files]
 
@@ -148,7 +178,7 @@ class CatalogBackend:
     def dataset_file(self, file_id: str) -> list[BatchFile]:
         """The physical files behind a dataset file id (``<batchId>-1``)."""
         batch_id, _, number = file_id.rpartition("-")
-        if not batch_id or number != "1" or self.tenant.datasets.find_batch(batch_id) is None:
+        if not batch_id or number != "1" or self.datasets.find_batch(batch_id) is None:
             raise NotFound(f"File {file_id} does not exist")
         files = self.batch_files(batch_id)
         if not files:

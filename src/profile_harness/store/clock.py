@@ -77,8 +77,6 @@ def xid_for(namespace: str, identity: str) -> str:
 class IdSource:
     """Ids in the documented formats, from one seedable generator (thread-safe)."""
 
-    _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
     def __init__(self, seed: int | None = None) -> None:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
@@ -104,10 +102,6 @@ class IdSource:
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
         value = self._bits(length * 6)
         return "".join(alphabet[(value >> (6 * i)) % len(alphabet)] for i in range(length))
-
-    def ulid(self, ms: int) -> str:
-        value = (ms << 80) | self._bits(80)
-        return "".join(self._CROCKFORD[(value >> (5 * i)) & 31] for i in reversed(range(26)))
 
     def sequence(self) -> int:
         with self._lock:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from profile_harness.errors import (
     ApiError,
@@ -13,9 +13,7 @@ from profile_harness.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
-
-if TYPE_CHECKING:
-    from profile_harness.store.tenant import Tenant
+from profile_harness.store.clock import IdSource
 
 __all__ = [
     "DESTINATIONS_PATH",
@@ -234,7 +232,8 @@ class ProjectionConfig:
     id: str
     schema_name: str
     selector: str
-    destination_id: str
+    #: The destination itself, which the body embeds; a destination in use is never deleted.
+    destination: Destination
     name: str | None = None
     merge_policy_id: str | None = None
     version: int = 1
@@ -243,10 +242,14 @@ class ProjectionConfig:
     def href(self) -> str:
         return f"{PROJECTIONS_PATH}/{self.id}"
 
-    def to_dict(self, destination: Destination) -> dict[str, Any]:
+    @property
+    def destination_id(self) -> str:
+        return self.destination.id
+
+    def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "_links": {"destination": _link(destination.href), "self": _link(self.href)},
-            "_embedded": {"destination": destination.to_dict()},
+            "_links": {"destination": _link(self.destination.href), "self": _link(self.href)},
+            "_embedded": {"destination": self.destination.to_dict()},
             "selector": self.selector,
             "version": self.version,
             "id": self.id,
@@ -317,8 +320,8 @@ def _check_version(kind: str, stored: int, body: dict[str, Any], *, required: bo
 class EdgeBackend:
     """The destinations and projection configurations of one (org, sandbox)."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self.tenant = tenant
+    def __init__(self, ids: IdSource) -> None:
+        self.ids = ids
         self.destinations: dict[str, Destination] = {}
         self.projections: dict[str, ProjectionConfig] = {}
 
@@ -338,7 +341,7 @@ class EdgeBackend:
     def create_destination(self, body: dict[str, Any], *, destination_id: str | None = None) -> Destination:
         values = _destination_fields(body)
         destination = Destination(
-            id=destination_id or self.tenant.ids.uuid(),
+            id=destination_id or self.ids.uuid(),
             data_centers=values.data_centers,
             ttl=values.ttl,
             replication_policy=values.replication_policy,
@@ -389,9 +392,6 @@ class EdgeBackend:
             )
         return projection
 
-    def destination_of(self, projection: ProjectionConfig) -> Destination:
-        return self.destinations[projection.destination_id]
-
     def create_projection(
         self, schema_name: str, body: dict[str, Any], *, projection_id: str | None = None
     ) -> ProjectionConfig:
@@ -399,14 +399,14 @@ class EdgeBackend:
             raise BadRequest("schemaName: the query parameter is required")
         _require(body, "selector", "destinationId")
         check_selector(body["selector"])
-        destination_id = self._existing_destination(body["destinationId"])
+        destination = self._existing_destination(body["destinationId"])
         name = body.get("name")
         self._check_name_free(schema_name, name, exclude=None)
         projection = ProjectionConfig(
-            id=projection_id or self.tenant.ids.uuid(),
+            id=projection_id or self.ids.uuid(),
             schema_name=schema_name,
             selector=body["selector"],
-            destination_id=destination_id,
+            destination=destination,
             name=name,
             merge_policy_id=body.get("mergePolicyId"),
         )
@@ -420,11 +420,11 @@ class EdgeBackend:
         check_selector(body["selector"])
         # SPEC-2023 marks currentVersion optional (aepp's updateProjection sends none): no lock then.
         _check_version("projection configuration", projection.version, body, required=False)
-        destination_id = self._existing_destination(body["destinationId"])
+        destination = self._existing_destination(body["destinationId"])
         name = body.get("name")
         self._check_name_free(projection.schema_name, name, exclude=projection.id)
         projection.selector = body["selector"]
-        projection.destination_id = destination_id
+        projection.destination = destination
         projection.name = name
         projection.merge_policy_id = body.get("mergePolicyId")
         projection.version += 1
@@ -434,12 +434,13 @@ class EdgeBackend:
         self.get_projection(projection_id)
         del self.projections[projection_id]
 
-    def _existing_destination(self, destination_id: str) -> str:
-        if destination_id not in self.destinations:
+    def _existing_destination(self, destination_id: str) -> Destination:
+        destination = self.destinations.get(destination_id)
+        if destination is None:
             raise DestinationNotFound(
                 f"destinationId: no projection destination has the id {destination_id} in this sandbox."
             )
-        return destination_id
+        return destination
 
     def _check_name_free(self, schema_name: str, name: str | None, *, exclude: str | None) -> None:
         if name is None:

@@ -10,26 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from profile_harness.errors import BadRequest, NotBuilt, NotFound, Unprocessable
+from profile_harness.store.catalog import CatalogBackend
+from profile_harness.store.clock import Clock, IdSource
+from profile_harness.store.computed.attributes import ComputedAttributeBackend
 from profile_harness.store.datasets import (
     UNION_SCHEMA,
     Batch,
     Dataset,
+    DatasetBackend,
     Fragment,
     identities_of,
     parse_time_ms,
 )
 from profile_harness.store.identity import Identity
-from profile_harness.store.jobs import Job, Lifecycle
+from profile_harness.store.jobs import Job, Lifecycle, NewJob
 from profile_harness.store.merge import merge_fragments
-from profile_harness.store.merge_policies import MergePolicy
+from profile_harness.store.merge_policies import MergePolicy, MergePolicyBackend
 from profile_harness.store.parquet import to_parquet
-from profile_harness.store.profiles import project
-
-if TYPE_CHECKING:
-    from profile_harness.store.tenant import Tenant
+from profile_harness.store.profiles import ProfileBackend, project
 
 __all__ = ["EXPORT_LIFECYCLE", "ExportJob", "ExportJobBackend", "ExportPage"]
 
@@ -81,6 +82,45 @@ class ExportJob:
     updated_ms: int = 0
     exported: int = 0
 
+    def to_dict(self) -> dict[str, Any]:
+        """The job as DOC-EXP shows it (``metrics`` grow as the job runs)."""
+        lifecycle = self.job
+        metrics: dict[str, Any] = {"totalTime": _timing(lifecycle.created_ms, lifecycle.ended_ms)}
+        if lifecycle.started_ms is not None:
+            metrics["profileExportTime"] = _timing(lifecycle.started_ms, lifecycle.ended_ms)
+        if lifecycle.state == EXPORT_LIFECYCLE.succeeded and lifecycle.ended_ms is not None:
+            metrics["aCPDatasetWriteTime"] = _timing(lifecycle.ended_ms, lifecycle.ended_ms)
+        body: dict[str, Any] = {
+            "profileInstanceId": "ups",
+            "jobType": "BATCH",
+            "id": self.id,
+            "schema": {"name": self.schema_name},
+            "mergePolicy": {"id": self.policy.id, "version": self.policy.version},
+            "status": lifecycle.state,
+            "requestId": self.request_id,
+            "computeGatewayJobId": dict(self.compute_ids),
+            "metrics": metrics,
+            "destination": {
+                "dataSetId": self.dataset.id,
+                "segmentPerBatch": self.segment_per_batch,
+                "batchId": self.batch_id,
+            },
+            "updateTime": self.updated_ms,
+            # A job exports with a policy of its own tenant, so the policy's org is the job's.
+            "imsOrgId": self.policy.org,
+            "creationTime": lifecycle.created_ms,
+        }
+        if lifecycle.errors:
+            body["errors"] = lifecycle.errors
+        return body
+
+
+def _timing(start: int, end: int | None) -> dict[str, int]:
+    timing = {"startTimeInMs": start}
+    if end is not None:
+        timing.update(endTimeInMs=end, totalTimeInMs=end - start)
+    return timing
+
 
 @dataclass(frozen=True)
 class ExportPage:
@@ -117,15 +157,28 @@ def _parse_sort(sort: str | None) -> tuple[str, bool] | None:
 class ExportJobBackend:
     """Creates, advances, lists and cancels the export jobs of one tenant."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self.tenant = tenant
+    def __init__(
+        self,
+        *,
+        datasets: DatasetBackend,
+        merge_policies: MergePolicyBackend,
+        profiles: ProfileBackend,
+        computed_attributes: ComputedAttributeBackend,
+        catalog: CatalogBackend,
+        clock: Clock,
+        ids: IdSource,
+        new_job: NewJob,
+    ) -> None:
+        self.datasets, self.merge_policies, self.profiles = datasets, merge_policies, profiles
+        #: Exported profiles carry their computed attribute values; the Parquet parts go to Catalog.
+        self.computed_attributes, self.catalog = computed_attributes, catalog
+        self.clock, self.ids, self.new_job = clock, ids, new_job
         self._jobs: dict[int, ExportJob] = {}
         self._next_id = FIRST_JOB_ID
 
     # -- create --------------------------------------------------------------------------------
 
     def create(self, body: dict[str, Any]) -> ExportJob:
-        tenant = self.tenant
         if body.get("filter", {}).get("segments"):
             raise NotBuilt("createExportJob with filter.segments (audience exports)")
         destination = body["destination"]
@@ -136,7 +189,7 @@ class ExportJobBackend:
             and destination["datasetId"] != destination["dataSetId"]
         ):
             raise BadRequest("destination.datasetId and destination.dataSetId name different datasets")
-        dataset = tenant.datasets.find(dataset_id)
+        dataset = self.datasets.find(dataset_id)
         if dataset is None:
             raise Unprocessable(f"Destination dataset {dataset_id} does not exist in this sandbox")
         if dataset.schema_ref != UNION_SCHEMA:
@@ -155,10 +208,10 @@ class ExportJobBackend:
                     raise BadRequest(
                         f"fromIngestTimestamp {raw_from!r} is not an ISO-8601 time or epoch milliseconds"
                     )
-        now = tenant.clock.now_ms()
+        now = self.clock.now_ms()
         job = ExportJob(
             id=self._next_id,
-            request_id=tenant.ids.token(32),
+            request_id=self.ids.token(32),
             schema_name=schema_name,
             policy=policy,
             dataset=dataset,
@@ -166,17 +219,17 @@ class ExportJobBackend:
             fields=_fields(body.get("fields")),
             event_fields=_fields(event_list.get("fields")) if event_list is not None else None,
             events_from_ms=events_from,
-            job=tenant.new_job("export", EXPORT_LIFECYCLE),
-            batch_id=tenant.ids.batch_id(),
+            job=self.new_job("export", EXPORT_LIFECYCLE),
+            batch_id=self.ids.batch_id(),
             updated_ms=now,
         )
         self._next_id += 1
         self._jobs[job.id] = job
-        tenant.datasets.add_batch(dataset.id, Batch(job.batch_id, now, [], status="loading"))
+        self.datasets.add_batch(dataset.id, Batch(job.batch_id, now, [], status="loading"))
         return job
 
     def _policy(self, schema_name: str, requested: dict[str, Any] | None) -> MergePolicy:
-        policies = self.tenant.merge_policies
+        policies = self.merge_policies
         if not requested:
             policy = policies.default_for(schema_name)
             if policy is None:
@@ -196,7 +249,7 @@ class ExportJobBackend:
 
     def _advance(self, job: ExportJob) -> None:
         before = job.job.state
-        now = self.tenant.clock.now_ms()
+        now = self.clock.now_ms()
         failure: list[dict[str, Any]] = []
         job.job.advance(now, lambda: failure.extend(self._complete(job)))
         if failure:
@@ -204,7 +257,7 @@ class ExportJobBackend:
             # job), never as an error of the request that read it.
             job.job.state, job.job.errors = EXPORT_LIFECYCLE.failed, failure
         if job.job.started_ms is not None and not job.compute_ids:
-            job.compute_ids = {"exportJob": self.tenant.ids.uuid(), "pushJob": self.tenant.ids.uuid()}
+            job.compute_ids = {"exportJob": self.ids.uuid(), "pushJob": self.ids.uuid()}
         if job.job.state != before:
             job.updated_ms = now
             if job.job.state == EXPORT_LIFECYCLE.failed:
@@ -228,8 +281,8 @@ class ExportJobBackend:
         batch.record_count = exported  # the rows live in the Parquet parts only
         batch.status = "success"
         job.exported = exported
-        self.tenant.datasets.changed()
-        self.tenant.catalog.write_files(job.dataset, batch, parts)
+        self.datasets.changed()
+        self.catalog.write_files(job.dataset, batch, parts)
         return []
 
     def _write(self, job: ExportJob) -> tuple[list[tuple[str, bytes]], int]:
@@ -253,11 +306,11 @@ class ExportJobBackend:
 
     def rows(self, job: ExportJob) -> Iterator[dict[str, Any]]:
         """One row per merged profile of the job's schema, under its policy, restricted to its fields."""
-        profiles = self.tenant.profiles
+        profiles = self.profiles
         index = profiles.graph
         stitched = job.policy.identity_graph == "pdg"
         # The profile's identities are read back only for what needs them (events, computed attributes).
-        wants_related = job.event_fields is not None or self.tenant.computed_attributes.has_attributes()
+        wants_related = job.event_fields is not None or self.computed_attributes.has_attributes()
         # pdg: one profile per connected component; none: one per (first) identity of a record.
         for positions in index.groups(job.schema_name, stitched):
             fragments = [index.fragment(p) for p in positions.tolist()]
@@ -272,7 +325,7 @@ class ExportJobBackend:
                 else:
                     related = frozenset(i for f in fragments for i in identities_of(f.record))
                 # Computed attribute values travel with the profile, as in a lookup with withCA.
-                entity = self.tenant.computed_attributes.attach(entity, related)
+                entity = self.computed_attributes.attach(entity, related)
             row = project(entity, job.fields)
             if job.event_fields is not None:
                 # The event datasets the policy reads, as an event lookup under it reads them.

@@ -116,7 +116,8 @@ class IdentityIndex:
 
     def dense(self, identity: Identity) -> int | None:
         """The index's number for ``identity``, or None when no record carries it (the last ones
-        asked for are kept: a lookup asks for each identity of a profile several times)."""
+        asked for are kept: a lookup asks for each identity of a profile several times).
+        """
         found = self._dense.get(identity)
         if found is None:
             key = identity_key(identity)
@@ -147,7 +148,8 @@ class IdentityIndex:
         """Every identity linked to ``identity`` (itself alone when no record carries it).
 
         Components are read back from records, so the last ones asked for are kept (the index never
-        changes: a change to the data builds a new one)."""
+        changes: a change to the data builds a new one).
+        """
         dense = self.dense(identity)
         if dense is None:
             return frozenset({identity})
@@ -207,7 +209,8 @@ class IdentityIndex:
 
     def positions(self, identities: Iterable[Identity]) -> list[int]:
         """Global positions of the records carrying any of ``identities``, each once, ascending
-        (kept for the last sets of identities asked for, which are a profile's related identities)."""
+        (kept for the last sets of identities asked for, which are a profile's related identities).
+        """
         if isinstance(identities, frozenset):
             kept = self._positions.get(identities)
             if kept is None:
@@ -225,11 +228,6 @@ class IdentityIndex:
                     self._records[self._record_start[dense] : self._record_start[dense + 1]].tolist()
                 )
         return sorted(found)
-
-    def positions_of_dense(self, dense: Ints) -> Ints:
-        """Global positions of the records carrying any identity numbered in ``dense``, ascending."""
-        parts = [self._records[self._record_start[d] : self._record_start[d + 1]] for d in dense.tolist()]
-        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
     def groups(self, schema_class: str, stitched: bool) -> Iterator[Ints]:
         """The records of ``schema_class`` as profiles: global positions per profile, in order.

@@ -20,7 +20,7 @@ from typing import Any
 
 from profile_harness.errors import BadRequest
 
-__all__ = ["DEFAULT_TIMING", "JOB_KINDS", "Job", "JobTiming", "Lifecycle", "parse_timing"]
+__all__ = ["DEFAULT_TIMING", "JOB_KINDS", "Job", "JobTiming", "Lifecycle", "NewJob", "parse_timing"]
 
 JOB_KINDS = ("export", "systemJob", "computedAttribute", "sample")
 
@@ -124,3 +124,7 @@ class Job:
             return
         on_complete()
         self.state = self.lifecycle.succeeded
+
+
+#: Makes a job of a kind (``export``, ...) now, as the tenant's server times and faults it.
+NewJob = Callable[[str, Lifecycle], Job]

@@ -14,7 +14,8 @@ __all__ = ["MergedEntity", "event_datasets_read", "merge_fragments"]
 @dataclass(frozen=True)
 class MergedEntity:
     """A merged profile. ``entity`` shares its unchanged parts with the stored records: read it,
-    copy it before changing it."""
+    copy it before changing it.
+    """
 
     entity: dict[str, Any]
     sources: list[str]

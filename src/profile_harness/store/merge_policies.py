@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import dataclasses
 import json
 import uuid
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from profile_harness.errors import BadRequest, NotFound, Unprocessable
+from profile_harness.store import json_patch
 from profile_harness.store.clock import Clock, IdSource
 from profile_harness.store.datasets import PROFILE_CLASS
 
@@ -64,6 +64,9 @@ def sandbox_info(name: str) -> dict[str, Any]:
 @dataclass
 class MergePolicy:
     id: str
+    #: The tenant the policy belongs to, which its body names (``imsOrgId``, ``sandbox``).
+    org: str = field(kw_only=True)
+    sandbox: str = field(kw_only=True)
     schema_name: str
     identity_graph: str
     attribute_merge: str
@@ -74,7 +77,7 @@ class MergePolicy:
     version: int = 1
     update_epoch: int = 0
 
-    def to_dict(self, org: str, sandbox: str) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         attribute_merge: dict[str, Any] = {"type": self.attribute_merge}
         if self.attribute_merge == "dataSetPrecedence":
             attribute_merge["order"] = list(self.order)
@@ -83,8 +86,8 @@ class MergePolicy:
             body["name"] = self.name
         body.update(
             {
-                "imsOrgId": org,
-                "sandbox": sandbox_info(sandbox),
+                "imsOrgId": self.org,
+                "sandbox": sandbox_info(self.sandbox),
                 "schema": {"name": self.schema_name},
                 "version": self.version,
                 "identityGraph": {"type": self.identity_graph},
@@ -97,10 +100,12 @@ class MergePolicy:
         return body
 
 
-def platform_default(now_s: int) -> MergePolicy:
+def platform_default(org: str, sandbox: str, now_s: int) -> MergePolicy:
     """Platform's default policy of a new sandbox (DOC-MP: every organization is given one)."""
     return MergePolicy(
         id=PLATFORM_DEFAULT_ID,
+        org=org,
+        sandbox=sandbox,
         name="Profile Default Merge Policy",
         schema_name=PROFILE_CLASS,
         identity_graph="none",
@@ -125,6 +130,43 @@ def _bool(value: Any, path: str) -> bool:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise BadRequest(f"{path} takes true or false, not {value!r}")
+
+
+def _patchable(policy: MergePolicy) -> dict[str, Any]:
+    """The fields a PATCH may set, keyed as its paths name them (every one present, so ``replace`` works)."""
+    return {
+        "name": policy.name,
+        "identityGraph.type": policy.identity_graph,
+        "attributeMerge.type": policy.attribute_merge,
+        "schema.name": policy.schema_name,
+        "version": policy.version,
+        "default": policy.default,
+        "isActiveOnEdge": policy.is_active_on_edge,
+    }
+
+
+def _check_operation(operation: dict[str, Any]) -> None:
+    """DOC-MP's subset of JSON Patch: ``add`` or ``replace`` (same effect) on a documented path."""
+    op, path = operation["op"], operation["path"]
+    if op not in ("add", "replace"):
+        raise BadRequest(f"op {op!r} is not supported; use add or replace")
+    if path not in PATCH_PATHS:
+        raise BadRequest(f"path {path!r} cannot be patched; use one of {', '.join(sorted(PATCH_PATHS))}")
+
+
+def _checked_value(member: str, value: Any) -> Any:
+    """The value a PATCH sets at ``/member``, checked for that path (booleans also as strings)."""
+    if member == "name" and (not isinstance(value, str) or not value):
+        raise BadRequest("/name takes a non-empty string")
+    if member == "schema.name" and (not isinstance(value, str) or not value):
+        raise BadRequest("/schema.name takes a class name such as _xdm.context.profile")
+    if member == "identityGraph.type" and value not in ("none", "pdg"):
+        raise BadRequest(f"/identityGraph.type takes none or pdg, not {value!r}")
+    if member == "attributeMerge.type" and value not in ("timestampOrdered", "dataSetPrecedence"):
+        raise BadRequest(f"/attributeMerge.type takes timestampOrdered or dataSetPrecedence, not {value!r}")
+    if member in ("default", "isActiveOnEdge"):
+        return _bool(value, f"/{member}")
+    return value
 
 
 def _policy_fields(body: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +199,7 @@ class MergePolicyBackend:
         self.clock, self.ids = clock, ids
         self._policies: dict[str, MergePolicy] = {}
         self._versions: dict[str, dict[int, MergePolicy]] = {}
-        self._store(platform_default(clock.now_s()))
+        self._store(platform_default(org, sandbox, clock.now_s()))
         #: True while the sandbox holds only Platform's default, untouched (see :meth:`clear_pristine`).
         self.pristine = True
 
@@ -261,7 +303,13 @@ class MergePolicyBackend:
         # The server-owned fields a client may send back (id, imsOrgId, sandbox, version,
         # updateEpoch) are not read: the service names and versions the new policy itself.
         fields = _policy_fields(body)
-        policy = MergePolicy(id=policy_id or self.ids.uuid(), update_epoch=self.clock.now_s(), **fields)
+        policy = MergePolicy(
+            id=policy_id or self.ids.uuid(),
+            org=self.org,
+            sandbox=self.sandbox,
+            update_epoch=self.clock.now_s(),
+            **fields,
+        )
         self._check_edge(policy)
         self._commit(policy)
         return policy
@@ -271,6 +319,8 @@ class MergePolicyBackend:
         current = self.get(policy_id)
         updated = MergePolicy(
             id=policy_id,
+            org=self.org,
+            sandbox=self.sandbox,
             version=current.version + 1,
             update_epoch=self.clock.now_s(),
             **_policy_fields(body),
@@ -280,51 +330,43 @@ class MergePolicyBackend:
         return updated
 
     def patch(self, policy_id: str, operations: list[dict[str, Any]]) -> MergePolicy:
+        """Apply JSON Patch operations to the policy's patchable fields, in order, all or nothing.
+
+        The document patched is flat, keyed as the paths name the fields (``/schema.name`` is the
+        member ``schema.name``); each operation is checked as it applies, and nothing is stored
+        until every one passed.
+        """
         current = self.get(policy_id)
-        updated = copy.deepcopy(current)
-        for operation in operations:  # all or nothing: work on a copy
-            self._apply(updated, operation)
-        updated.version = current.version + 1
-        updated.update_epoch = self.clock.now_s()
+        fields = _patchable(current)
+        order = list(current.order)
+        for operation in operations:
+            _check_operation(operation)
+            fields = json_patch.apply(fields, [operation])
+            member = operation["path"][1:]
+            fields[member] = _checked_value(member, fields[member])
+            if member == "attributeMerge.type":
+                if fields[member] == "dataSetPrecedence" and not order:
+                    raise BadRequest(
+                        "dataSetPrecedence needs attributeMerge.order; replace the policy with PUT instead"
+                    )
+                if fields[member] == "timestampOrdered":
+                    order = []
+        # "/version" is accepted and ignored: the service keeps the version itself.
+        updated = dataclasses.replace(
+            current,
+            name=fields["name"],
+            schema_name=fields["schema.name"],
+            identity_graph=fields["identityGraph.type"],
+            attribute_merge=fields["attributeMerge.type"],
+            order=order,
+            default=fields["default"],
+            is_active_on_edge=fields["isActiveOnEdge"],
+            version=current.version + 1,
+            update_epoch=self.clock.now_s(),
+        )
         self._check_edge(updated)
         self._commit(updated)
         return updated
-
-    def _apply(self, policy: MergePolicy, operation: dict[str, Any]) -> None:
-        op, path, value = operation["op"], operation["path"], operation["value"]
-        if op not in ("add", "replace"):
-            raise BadRequest(f"op {op!r} is not supported; use add or replace")
-        if path not in PATCH_PATHS:
-            raise BadRequest(f"path {path!r} cannot be patched; use one of {', '.join(sorted(PATCH_PATHS))}")
-        if path == "/name":
-            if not isinstance(value, str) or not value:
-                raise BadRequest("/name takes a non-empty string")
-            policy.name = value
-        elif path == "/schema.name":
-            if not isinstance(value, str) or not value:
-                raise BadRequest("/schema.name takes a class name such as _xdm.context.profile")
-            policy.schema_name = value
-        elif path == "/identityGraph.type":
-            if value not in ("none", "pdg"):
-                raise BadRequest(f"/identityGraph.type takes none or pdg, not {value!r}")
-            policy.identity_graph = value
-        elif path == "/attributeMerge.type":
-            if value not in ("timestampOrdered", "dataSetPrecedence"):
-                raise BadRequest(
-                    f"/attributeMerge.type takes timestampOrdered or dataSetPrecedence, not {value!r}"
-                )
-            if value == "dataSetPrecedence" and not policy.order:
-                raise BadRequest(
-                    "dataSetPrecedence needs attributeMerge.order; replace the policy with PUT instead"
-                )
-            policy.attribute_merge = value
-            if value == "timestampOrdered":
-                policy.order = []
-        elif path == "/default":
-            policy.default = _bool(value, path)
-        elif path == "/isActiveOnEdge":
-            policy.is_active_on_edge = _bool(value, path)
-        # "/version" is accepted and ignored: the service keeps the version itself.
 
     def delete(self, policy_id: str) -> None:
         policy = self.get(policy_id)

@@ -207,7 +207,8 @@ def _table(items: Sequence[dict[str, Any]], wanted: Tree) -> pa.Table:
 
 def _fits(kind: pa.DataType, wanted: Tree, depth: int) -> bool:
     """Whether a guessed type is what the careful pass would write: no empty or too deep struct, no
-    missing asked-for path."""
+    missing asked-for path.
+    """
     if pa.types.is_struct(kind):
         names = {kind.field(i).name for i in range(kind.num_fields)}
         return (

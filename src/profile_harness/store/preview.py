@@ -29,16 +29,18 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from profile_harness.errors import BadRequest, NotFound
+from profile_harness.store.clock import Clock
 from profile_harness.store.datasets import (
     EVENT_CLASS,
     PROFILE_CLASS,
     Batch,
     Dataset,
+    DatasetBackend,
     Fragment,
     fragment_of,
     identities_of,
@@ -46,11 +48,9 @@ from profile_harness.store.datasets import (
 )
 from profile_harness.store.identity import Identity
 from profile_harness.store.identity_index import IdentityIndex
-from profile_harness.store.jobs import Job, Lifecycle
-from profile_harness.store.profiles import iso_utc
-
-if TYPE_CHECKING:
-    from profile_harness.store.tenant import Tenant
+from profile_harness.store.jobs import Job, Lifecycle, NewJob
+from profile_harness.store.merge_policies import MergePolicyBackend
+from profile_harness.store.profiles import ProfileBackend, iso_utc
 
 __all__ = [
     "CHECK_DELAY_MS",
@@ -135,7 +135,7 @@ def _report_time(ms: int) -> str:
 
 
 def _quoted(value: Any) -> str:
-    """A JSON value encoded inside a string, the documented quirk (``"\\"300803\\""``)."""
+    r"""A JSON value encoded inside a string, the documented quirk (``"\"300803\""``)."""
     return '"null"' if value is None else json.dumps(str(value))
 
 
@@ -180,8 +180,17 @@ class Report:
 class PreviewBackend:
     """The sample jobs and the reports of one tenant."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self.tenant = tenant
+    def __init__(
+        self,
+        *,
+        datasets: DatasetBackend,
+        profiles: ProfileBackend,
+        merge_policies: MergePolicyBackend,
+        clock: Clock,
+        new_job: NewJob,
+    ) -> None:
+        self.datasets, self.profiles, self.merge_policies = datasets, profiles, merge_policies
+        self.clock, self.new_job = clock, new_job
         self.job: Job | None = None
         self.reports: list[Report] = []
         #: Checks up to this time are worked out (None: none yet); later changes are checked later.
@@ -198,12 +207,12 @@ class PreviewBackend:
 
     def refresh(self, *, read: bool = True) -> None:
         """Work out every check due by now, then move the running job along (``read``: counting a read)."""
-        now = self.tenant.clock.now_ms()
+        now = self.clock.now_ms()
         for at in self._due(now):
             self._advance(at, read=False)
             idle = self.job is None or self.job.finished  # a running job's report covers the change
             if idle and _moved(self._sampled_count, self._count(at)):
-                self.job = self.tenant.new_job("sample", SAMPLE_LIFECYCLE)
+                self.job = self.new_job("sample", SAMPLE_LIFECYCLE)
                 self.job.created_ms = at  # submitted at the check, which may be before this read
             self._checked_ms = at
         self._checked_ms = max(now, self._checked_ms or now)
@@ -218,14 +227,14 @@ class PreviewBackend:
         self.refresh(read=False)
         removed = remove()
         if removed:
-            self._removals.append(self.tenant.clock.now_ms())
+            self._removals.append(self.clock.now_ms())
         return removed
 
     def _due(self, now: int) -> list[int]:
         """Times of the checks due by ``now`` not yet worked out, in order (a time once)."""
         checked = self._checked_ms
         due: set[int] = set()
-        for dataset, batch in self.tenant.datasets.fragment_batches():
+        for dataset, batch in self.datasets.fragment_batches():
             if dataset.schema_class not in (PROFILE_CLASS, EVENT_CLASS):
                 continue
             key = (dataset.id, batch.id)
@@ -252,18 +261,18 @@ class PreviewBackend:
         job.advance(at, lambda: self._complete(at), read=read)
 
     def _complete(self, end_ms: int) -> None:
-        report = compute_report(self.tenant, end_ms, self._snapshot_at(end_ms))
+        report = compute_report(self.datasets, self.merge_policies, end_ms, self._snapshot_at(end_ms))
         self._sampled_count = report.unstitched["totalNumberOfProfiles"]
         self.reports.append(report)
         del self.reports[:-MAX_REPORTS]
 
     def _snapshot_at(self, at: int) -> _Snapshot:
         """The fragment batches ingested by ``at`` and their identity graph (the last one is kept)."""
-        every = self.tenant.datasets.fragment_batches()
+        every = self.datasets.fragment_batches()
         chosen = [(d, b) for d, b in every if b.ingested_at_ms <= at]
         key = tuple((id(b), id(b.records), len(b.records)) for _, b in chosen)
         if self._snapshot is None or self._snapshot.key != key:
-            graph = self.tenant.profiles.graph if len(chosen) == len(every) else IdentityIndex(chosen)
+            graph = self.profiles.graph if len(chosen) == len(every) else IdentityIndex(chosen)
             self._snapshot = _Snapshot(key, chosen, graph)
         return self._snapshot
 
@@ -280,7 +289,7 @@ class PreviewBackend:
             return 0
         first = graph.first[np.concatenate(spans)]
         first = first[first >= 0]  # a record without identities joins no profile
-        if _graph_type(self.tenant) == "pdg":
+        if _graph_type(self.merge_policies) == "pdg":
             return len(np.unique(graph.root[first]))
         return len(first)
 
@@ -384,8 +393,8 @@ def _moved(sampled: int, count: int) -> bool:
     return abs(count - sampled) * 100 > THRESHOLD * 100 * sampled if sampled else count > 0
 
 
-def _graph_type(tenant: Tenant) -> str:
-    policy = tenant.merge_policies.default_for(PROFILE_CLASS)
+def _graph_type(merge_policies: MergePolicyBackend) -> str:
+    policy = merge_policies.default_for(PROFILE_CLASS)
     return policy.identity_graph if policy else "pdg"
 
 
@@ -441,12 +450,17 @@ def _spellings(snapshot: _Snapshot) -> dict[str, str]:
     return spelled
 
 
-def compute_report(tenant: Tenant, now_ms: int, snapshot: _Snapshot | None = None) -> Report:
+def compute_report(
+    datasets: DatasetBackend,
+    merge_policies: MergePolicyBackend,
+    now_ms: int,
+    snapshot: _Snapshot | None = None,
+) -> Report:
     """Every figure of the preview endpoints, from the batches ingested by ``now_ms`` (``snapshot``)."""
     if snapshot is None:
-        chosen = [(d, b) for d, b in tenant.datasets.fragment_batches() if b.ingested_at_ms <= now_ms]
+        chosen = [(d, b) for d, b in datasets.fragment_batches() if b.ingested_at_ms <= now_ms]
         snapshot = _Snapshot((), chosen, IdentityIndex(chosen))
-    policy = tenant.merge_policies.default_for(PROFILE_CLASS)
+    policy = merge_policies.default_for(PROFILE_CLASS)
     # A sandbox always has a default policy in AEP; without one the harness samples as AEP's stock
     # default does (timestamp ordered, private graph).
     graph_type = policy.identity_graph if policy else "pdg"
@@ -463,8 +477,8 @@ def compute_report(tenant: Tenant, now_ms: int, snapshot: _Snapshot | None = Non
 
     # Dataset report: every Profile dataset and event dataset, in creation order.
     per_dataset = Counter(ds for p in profiles for ds in p.datasets)
-    datasets: list[dict[str, Any]] = []
-    for dataset in sorted(tenant.datasets, key=lambda d: (d.created_ms, d.id)):
+    dataset_rows: list[dict[str, Any]] = []
+    for dataset in sorted(datasets, key=lambda d: (d.created_ms, d.id)):
         if dataset.schema_class not in (PROFILE_CLASS, EVENT_CLASS) or not dataset.holds_fragments:
             continue
         if dataset.id not in held and dataset.created_ms > now_ms:
@@ -485,7 +499,7 @@ def compute_report(tenant: Tenant, now_ms: int, snapshot: _Snapshot | None = Non
             "createdUser": "profile-harness@AdobeID",
             "reportTimestamp": stamp,
         }
-        datasets.append(entry)
+        dataset_rows.append(entry)
 
     # Namespace report: profiles and fragments per namespace code, most profiles first.
     ns_profiles = Counter(c for p in profiles for c in {code(i) for i in p.identities})
@@ -550,7 +564,7 @@ def compute_report(tenant: Tenant, now_ms: int, snapshot: _Snapshot | None = Non
     return Report(
         computed_ms=now_ms,
         status=status,
-        datasets=datasets,
+        datasets=dataset_rows,
         namespaces=namespaces,
         dataset_overlap=dict(dataset_overlap),
         namespace_overlap=dict(namespace_overlap),

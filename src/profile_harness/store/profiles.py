@@ -216,7 +216,8 @@ class EventQuery:
 def order_as_sent(orderby: str | None) -> str:
     """``(+/-)timestamp`` with the sign the client wrote (`timestamp` when it sent none); a ``+`` sent
     unencoded arrives as a space and is given back as ``+``. DOC-ENT's pages echo `timestamp` for a
-    request that sent `timestamp` or nothing."""
+    request that sent `timestamp` or nothing.
+    """
     if not orderby:
         return "timestamp"
     return "+" + orderby[1:] if orderby.startswith(" ") else orderby

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from profile_harness.errors import BadRequest, NotFound, Unprocessable
-from profile_harness.store.datasets import EVENT_CLASS, Dataset
-from profile_harness.store.jobs import Job, Lifecycle
+from profile_harness.store.clock import Clock, IdSource
+from profile_harness.store.datasets import EVENT_CLASS, Dataset, DatasetBackend
+from profile_harness.store.jobs import Job, Lifecycle, NewJob
 from profile_harness.store.merge_policies import sandbox_info
-
-if TYPE_CHECKING:
-    from profile_harness.store.tenant import Tenant
+from profile_harness.store.preview import PreviewBackend
 
 __all__ = [
     "AWS_LIST_MAX",
@@ -76,6 +75,11 @@ class SystemJob:
     sandbox_id: str
     job: Job
     records_processed: int = 0
+    #: When the backend last moved it along: a running job's metrics count the time up to then.
+    as_of_ms: int = 0
+    #: The tenant the job belongs to, which its body names (``imsOrgId``, AWS's ``sandbox``).
+    org: str = field(kw_only=True)
+    sandbox: str = field(kw_only=True)
 
     @property
     def status(self) -> str:
@@ -89,18 +93,22 @@ class SystemJob:
     def updated_ms(self) -> int:
         return self.job.ended_ms or self.job.started_ms or self.job.created_ms
 
-    def metrics(self, now_ms: int) -> str | None:
+    def metrics(self) -> str | None:
         """DOC-SJ's metrics string; absent on a job that has not started (SPEC, DOC-SJ create)."""
         if self.job.started_ms is None and not self.job.finished:
             return None
-        until = self.job.ended_ms if self.job.ended_ms is not None else now_ms
+        until = self.job.ended_ms if self.job.ended_ms is not None else self.as_of_ms
         taken = max(0, until - self.job.created_ms) // 1000
         return json.dumps(
             {"recordsProcessed": self.records_processed, "timeTakenInSec": taken}, separators=(",", ":")
         )
 
-    def to_azure(self, org: str, now_ms: int) -> dict[str, Any]:
-        body: dict[str, Any] = {"id": self.id, "imsOrgId": org}
+    def to_dict(self, flavor: str = "azure") -> dict[str, Any]:
+        """The job in the shape of ``flavor`` (one of :data:`FLAVORS`): DOC-SJ documents two."""
+        return self._aws() if flavor == "aws" else self._azure()
+
+    def _azure(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"id": self.id, "imsOrgId": self.org}
         if self.batch_id is None:
             body["dataSetId"] = self.dataset_id
         else:
@@ -109,22 +117,22 @@ class SystemJob:
             body["batchId"] = self.batch_id
         body["jobType"] = "DELETE"
         body["status"] = self.status
-        metrics = self.metrics(now_ms)
+        metrics = self.metrics()
         if metrics is not None:
             body["metrics"] = metrics
         body["createEpoch"] = self.job.created_ms // 1000
         body["updateEpoch"] = self.updated_ms // 1000
         return body
 
-    def to_aws(self, org: str, sandbox: str) -> dict[str, Any]:
+    def _aws(self) -> dict[str, Any]:
         properties: dict[str, Any] = {"datasetId": self.dataset_id}
         if self.batch_id is not None:
             properties = {"batchId": self.batch_id, "datasetId": self.dataset_id}
         return {
             "requestId": self.id,
             "requestType": "TRUNCATE_DATASET" if self.batch_id is None else "DELETE_EE_BATCH",
-            "imsOrgId": org,
-            "sandbox": {"sandboxName": sandbox, "sandboxId": self.sandbox_id},
+            "imsOrgId": self.org,
+            "sandbox": {"sandboxName": self.sandbox, "sandboxId": self.sandbox_id},
             "status": AWS_STATUS[self.status],
             "properties": properties,
             "createdAt": _iso(self.job.created_ms),
@@ -160,8 +168,21 @@ def _requested_target(body: Any) -> tuple[str | None, str | None]:
 class SystemJobBackend:
     """The delete requests of one (org, sandbox); a finished job has really removed its data."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self.tenant = tenant
+    def __init__(
+        self,
+        *,
+        org: str,
+        sandbox: str,
+        datasets: DatasetBackend,
+        preview: PreviewBackend,
+        clock: Clock,
+        ids: IdSource,
+        new_job: NewJob,
+    ) -> None:
+        self.org, self.sandbox, self.datasets = org, sandbox, datasets
+        #: Deletions are changes of Profile data that the preview sample checks must see.
+        self.preview = preview
+        self.clock, self.ids, self.new_job = clock, ids, new_job
         self._jobs: dict[str, SystemJob] = {}
         #: Where the organization is hosted (one of FLAVORS), when its fixture says; None: the
         #: server's default (``serve --system-jobs-flavor``) applies.
@@ -226,15 +247,16 @@ class SystemJobBackend:
             self._advance(other, read=False)
             if not other.job.finished and other.target == (dataset.id, batch_id):
                 raise Unprocessable(DUPLICATE)
-        tenant = self.tenant
         job = SystemJob(
-            id=tenant.ids.uuid(),
-            seq=tenant.ids.sequence(),
+            id=self.ids.uuid(),
+            seq=self.ids.sequence(),
             dataset_id=dataset.id,
             batch_id=batch_id,
             named_dataset=dataset_id is not None,
-            sandbox_id=sandbox_id or sandbox_info(tenant.sandbox)["sandboxId"],
-            job=tenant.new_job("systemJob", LIFECYCLE),
+            sandbox_id=sandbox_id or sandbox_info(self.sandbox)["sandboxId"],
+            job=self.new_job("systemJob", LIFECYCLE),
+            org=self.org,
+            sandbox=self.sandbox,
         )
         self._jobs[job.id] = job
         return job
@@ -247,12 +269,12 @@ class SystemJobBackend:
     # -- rules -----------------------------------------------------------------------------------
 
     def _resolve(self, dataset_id: str | None, batch_id: str | None) -> Dataset:
-        datasets = self.tenant.datasets
+        datasets = self.datasets
         if batch_id is None:
             assert dataset_id is not None
             dataset = datasets.find(dataset_id)
             if dataset is None:
-                raise BadRequest(f"Dataset '{dataset_id}' not found in sandbox '{self.tenant.sandbox}'")
+                raise BadRequest(f"Dataset '{dataset_id}' not found in sandbox '{self.sandbox}'")
             return dataset
         if dataset_id is None:
             found = datasets.find_batch(batch_id)
@@ -265,14 +287,15 @@ class SystemJobBackend:
         return dataset
 
     def _advance(self, job: SystemJob, *, read: bool) -> None:
-        job.job.advance(self.tenant.clock.now_ms(), lambda: self._remove_data(job), read=read)
+        job.as_of_ms = self.clock.now_ms()
+        job.job.advance(job.as_of_ms, lambda: self._remove_data(job), read=read)
 
     def _remove_data(self, job: SystemJob) -> None:
         """The completion: the Profile-store records go; the dataset and its batches stay (Data Lake).
 
         The deletion is a change of the Profile data that the preview sample rules check.
         """
-        dataset = self.tenant.datasets.find(job.dataset_id)
+        dataset = self.datasets.find(job.dataset_id)
         if dataset is None:
             return
 
@@ -283,17 +306,16 @@ class SystemJobBackend:
                     removed += len(batch.records)
                     batch.records = []
             if removed:
-                self.tenant.datasets.changed()
+                self.datasets.changed()
             return removed
 
-        job.records_processed = self.tenant.preview.removing(remove)
+        job.records_processed = self.preview.removing(remove)
 
     def _ordered(self) -> list[SystemJob]:
         return sorted(self._jobs.values(), key=lambda job: (job.job.created_ms, job.seq))
 
     def _sorted(self, jobs: list[SystemJob], field: str, descending: bool) -> list[SystemJob]:
-        org, now = self.tenant.org, self.tenant.clock.now_ms()
-        values: dict[str, Any] = {job.id: job.to_azure(org, now).get(field) for job in jobs}
+        values: dict[str, Any] = {job.id: job.to_dict("azure").get(field) for job in jobs}
         present = [job for job in jobs if values[job.id] is not None]
         # Jobs without the field (a dataset job has no batchId) come last in either direction.
         present.sort(key=lambda job: values[job.id], reverse=descending)

@@ -33,13 +33,41 @@ class Tenant:
         self.merge_policies = MergePolicyBackend(org, sandbox, clock, ids)
         self.datasets = DatasetBackend()
         self.profiles = ProfileBackend(self.datasets, self.merge_policies)
-        self.catalog = CatalogBackend(self)
-        self.export_jobs = ExportJobBackend(self)
-        self.system_jobs = SystemJobBackend(self)
-        self.preview = PreviewBackend(self)
-        self.computed_attributes = ComputedAttributeBackend(self)
-        self.legacy_computed_attributes = LegacyComputedAttributeBackend(self)
-        self.edge = EdgeBackend(self)
+        datasets, profiles, new_job = self.datasets, self.profiles, self.new_job
+        self.catalog = CatalogBackend(org, datasets, clock, ids)
+        self.preview = PreviewBackend(
+            datasets=datasets,
+            profiles=profiles,
+            merge_policies=self.merge_policies,
+            clock=clock,
+            new_job=new_job,
+        )
+        self.system_jobs = SystemJobBackend(
+            org=org,
+            sandbox=sandbox,
+            datasets=datasets,
+            preview=self.preview,
+            clock=clock,
+            ids=ids,
+            new_job=new_job,
+        )
+        self.computed_attributes = ComputedAttributeBackend(
+            org=org, sandbox=sandbox, profiles=profiles, clock=clock, ids=ids, new_job=new_job
+        )
+        self.export_jobs = ExportJobBackend(
+            datasets=datasets,
+            merge_policies=self.merge_policies,
+            profiles=profiles,
+            computed_attributes=self.computed_attributes,
+            catalog=self.catalog,
+            clock=clock,
+            ids=ids,
+            new_job=new_job,
+        )
+        self.legacy_computed_attributes = LegacyComputedAttributeBackend(
+            org=org, sandbox=sandbox, datasets=datasets, clock=clock, ids=ids
+        )
+        self.edge = EdgeBackend(ids)
 
     def new_job(self, kind: str, lifecycle: Lifecycle) -> Job:
         """A job of ``kind`` created now, timed by the server's rule, failing if a job fault is pending."""
@@ -82,7 +110,8 @@ class Store:
 
     def sandbox_named(self, org: str, sandbox_id: str) -> str | None:
         """The name of ``org``'s sandbox whose id is ``sandbox_id`` (the ``sandboxId`` answers carry),
-        among the sandboxes the server knows and ``prod``; None when no sandbox has that id."""
+        among the sandboxes the server knows and ``prod``; None when no sandbox has that id.
+        """
         names = {"prod", *(tenant.sandbox for tenant in self.tenants() if tenant.org == org)}
         return next((name for name in sorted(names) if sandbox_info(name)["sandboxId"] == sandbox_id), None)
 

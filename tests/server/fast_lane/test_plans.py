@@ -31,11 +31,13 @@ def test_router_finds_literal_and_templated_operations_and_leaves_doubts_to_star
         client.get("/data/core/ups/config/mergePolicies", headers=HEADERS)
         stack = app.middleware.middleware_stack
         lane = next(layer for layer in stack if isinstance(layer, FastLane))
-        router = lane._router
-        assert router is not None
+        router = lane.router
         found = router.match("GET", "/data/core/ups/config/mergePolicies/abc")
-        assert found is not None and found[0].operation_id == "retrieveMergePolicy" and found[1] == ("abc",)
+        assert found is not None
+        assert found[0].operation_id == "retrieveMergePolicy"
+        assert found[1] == ("abc",)
         found = router.match("GET", "/data/core/ups/config/mergePolicies")
-        assert found is not None and found[0].operation_id == "getMany"
+        assert found is not None
+        assert found[0].operation_id == "getMany"
         assert router.match("POST", "/data/core/ups/config/mergePolicies") is None  # bodies: Connexion
         assert router.match("GET", "/data/core/ups/nothing") is None

@@ -81,7 +81,8 @@ def test_evaluate__sum_over_matching_events_in_the_window() -> None:
 
 def test_evaluate__the_documented_multi_clause_sum() -> None:
     plan = analyse(DOC_SUM).plan
-    assert plan is not None and plan.aggregation == "SUM"
+    assert plan is not None
+    assert plan.aggregation == "SUM"
     assert plan.evaluate(EVENTS, NOW) == 20.5  # the 5.00 order fails priceTotal >= 10.0
 
 
@@ -99,7 +100,9 @@ def test_evaluate__count_min_max() -> None:
 
 def test_evaluate__most_recent_with_case_insensitive_equals() -> None:
     plan = analyse(DOC_RECENT).plan
-    assert plan is not None and plan.aggregation == "MOST_RECENT" and plan.value_path == "producedBy"
+    assert plan is not None
+    assert plan.aggregation == "MOST_RECENT"
+    assert plan.value_path == "producedBy"
     assert plan.evaluate(EVENTS, NOW) == "store"
 
 
@@ -129,7 +132,8 @@ def test_evaluate__not_and_inequality() -> None:
 def test_analyse__says_what_is_not_supported(text: str, reason: str) -> None:
     analysis = analyse(text)
     assert analysis.plan is None
-    assert analysis.unsupported is not None and reason in analysis.unsupported
+    assert analysis.unsupported is not None
+    assert reason in analysis.unsupported
 
 
 def test_lookback__calendar_months_and_fixed_units() -> None:

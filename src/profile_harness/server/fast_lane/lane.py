@@ -20,7 +20,6 @@ from typing import Any
 
 import jsonschema_rs
 from connexion import utils
-from connexion.context import _context, _operation, _receive, _scope
 from connexion.decorators.response import AsyncResponseDecorator
 from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.jsonifier import Jsonifier
@@ -32,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from profile_harness.errors import ApiError
 from profile_harness.server import json_codec
+from profile_harness.server.connexion_internals import check_response_body, enter_operation
 from profile_harness.server.context import Harness
 from profile_harness.server.fast_lane.plans import OperationPlan, Router
 from profile_harness.server.gateway import PLATFORM_PREFIX, Credentials, request_headers
@@ -71,7 +71,8 @@ class _ResponseCheck:
     def _head(self, response: Response) -> tuple[Any, ...]:
         """Media type, encoding, status, definition and body validator class of a response whose
         head passes Connexion's checks (documented media type, required headers); the verdict
-        depends on the head alone, so it is kept per head."""
+        depends on the head alone, so it is kept per head.
+        """
         headers = response.raw_headers
         key = (response.status_code, tuple(headers))
         known = self._heads.get(key)
@@ -109,9 +110,7 @@ class _ResponseCheck:
             nullable=utils.is_nullable(definition),
             encoding=encoding,
         )
-        parsed = validator._parse(iter([response.body]))
-        if not (parsed is None and utils.is_nullable(definition)):
-            validator._validate(parsed)
+        check_response_body(validator, response.body, nullable=utils.is_nullable(definition))
 
 
 class FastLane:
@@ -143,6 +142,13 @@ class FastLane:
         #: Calls this lane served itself (the rest went down to Connexion).
         self.served = 0
 
+    @property
+    def router(self) -> Router:
+        """The plans of the operations this lane serves (made on first use: the app must be built)."""
+        if self._router is None:
+            self._router = self._make_router()
+        return self._router
+
     def _plan(self, scope: Scope) -> tuple[OperationPlan, dict[str, Any]] | None:
         """The plan and handler arguments of a plain call, or None: the full stack serves it."""
         if scope["type"] != "http":
@@ -152,9 +158,7 @@ class FastLane:
             return None
         if path.endswith("/"):
             return None  # the gateway layer drops the slash
-        if self._router is None:
-            self._router = self._make_router()
-        found = self._router.match(scope["method"], path)
+        found = self.router.match(scope["method"], path)
         if found is None:
             return None
         plan, path_values = found
@@ -184,10 +188,7 @@ class FastLane:
             "api_base_path": plan.api_base_path,
             "operation_id": plan.operation_id,
         }
-        _context.set(extensions.get("connexion_context", {}))
-        _operation.set(plan.operation)
-        _receive.set(receive)
-        _scope.set(scope)
+        enter_operation(scope, receive, plan.operation)
         try:
             result = await plan.handler(**kwargs)
             response = self._response(plan, result)
@@ -205,7 +206,8 @@ class FastLane:
     def _response(self, plan: OperationPlan, result: Any) -> Response:
         """The response Connexion's response decorator would build; the usual ``(JSON body, status,
         {"Content-Type": documented JSON type})`` of a handler is built here directly, with the
-        app's codec (:mod:`profile_harness.server.json_codec`, which the app's Jsonifier also uses)."""
+        app's codec (:mod:`profile_harness.server.json_codec`, which the app's Jsonifier also uses).
+        """
         if (
             type(result) is tuple
             and len(result) == 3

@@ -11,7 +11,6 @@ error. So an error reads exactly as it always did.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +22,7 @@ from connexion.decorators.parameter import sanitized, unwrap_decorators
 from connexion.operations import OpenAPIOperation
 from connexion.utils import inspect_function_arguments, make_type
 
-from profile_harness.errors import ErrorShape
+from profile_harness.openapi.paths import PathTemplate, compile_template
 
 __all__ = ["OperationPlan", "ParameterPlan", "Router", "build_router"]
 
@@ -76,6 +75,10 @@ class ParameterPlan:
             return _MISSING
         return value if self.is_valid(value) else _MISSING
 
+    def accepts(self, raw: str | list[str]) -> bool:
+        """Whether the lane takes ``raw`` as a plainly valid value of this parameter."""
+        return self.checked(raw) is not _MISSING
+
     def is_valid(self, value: Any) -> bool:
         try:
             return bool(self.fast.is_valid(value))
@@ -121,7 +124,8 @@ def _parameter_plan(parameter: dict[str, Any]) -> ParameterPlan | None:
 
 def parse_query(query_string: bytes) -> dict[str, list[str]]:
     """``name -> values`` as Starlette's ``QueryParams`` reads them (``parse_qsl`` with blanks kept),
-    without its decoding work for the common name or value that has no ``%`` or ``+``."""
+    without its decoding work for the common name or value that has no ``%`` or ``+``.
+    """
     query: dict[str, list[str]] = {}
     for part in query_string.decode("latin-1").split("&"):
         if not part:
@@ -140,13 +144,11 @@ class OperationPlan:
 
     operation_id: str
     method: str
-    template: str
+    template: PathTemplate
     api_base_path: str
     operation: OpenAPIOperation
     handler: Handler
-    shape: ErrorShape
     parameters: list[ParameterPlan]
-    path_names: list[str]
     arguments: list[str]
     has_kwargs: bool
     _query: dict[str, ParameterPlan] = field(init=False)
@@ -164,7 +166,7 @@ class OperationPlan:
         self._required_query = [p.name for p in self.parameters if p.location == "query" and p.required]
         self._defaults = [p for p in wanted if p.location == "query" and p.default is not _MISSING]
         by_name = {p.name: p for p in self.parameters if p.location == "path"}
-        self._path = [by_name[name] for name in self.path_names if name in by_name]
+        self._path = [by_name[name] for name in self.template.names if name in by_name]
         self._headers = [p for p in self.parameters if p.location == "header"]
         self._header_keys = [p.name.lower() for p in self._headers]
         self._wanted = {p.kwarg for p in wanted}
@@ -176,7 +178,8 @@ class OperationPlan:
 
     def _headers_valid(self, headers: Mapping[str, str]) -> bool:
         """Header parameters are checked as text, as Connexion checks them; a client sends the same
-        headers call after call, so each distinct set is checked once (and at most 1,024 are kept)."""
+        headers call after call, so each distinct set is checked once (and at most 1,024 are kept).
+        """
         values = tuple(map(headers.get, self._header_keys))
         if values in self._valid_headers:
             return True
@@ -231,44 +234,41 @@ class Router:
     """
 
     def __init__(self, plans: list[OperationPlan], all_templates: list[tuple[str, str]]) -> None:
-        planned = {(plan.method, plan.template) for plan in plans}
-        self._unplanned: dict[str, list[re.Pattern[str]]] = {}
+        #: Every plan, in the order the operations were given.
+        self.plans = list(plans)
+        planned = {(plan.method, plan.template.template) for plan in plans}
+        self._unplanned: dict[str, list[PathTemplate]] = {}
         for method, template in all_templates:
             if (method, template) not in planned:
-                self._unplanned.setdefault(method, []).append(_pattern(template))
+                self._unplanned.setdefault(method, []).append(compile_template(template))
         self._literal: dict[tuple[str, str], OperationPlan] = {}
-        self._templated: dict[str, list[tuple[re.Pattern[str], OperationPlan]]] = {}
+        self._templated: dict[str, list[OperationPlan]] = {}
         for plan in plans:
-            if "{" in plan.template:
-                self._templated.setdefault(plan.method, []).append((_pattern(plan.template), plan))
-            elif not self._others_match(plan.method, plan.template):
-                self._literal[(plan.method, plan.template)] = plan
+            if not plan.template.is_literal:
+                self._templated.setdefault(plan.method, []).append(plan)
+            elif not self._others_match(plan.method, plan.template.template):
+                self._literal[(plan.method, plan.template.template)] = plan
 
     def _others_match(self, method: str, path: str) -> bool:
-        return any(pattern.fullmatch(path) for pattern in self._unplanned.get(method, ()))
+        return any(template.matches(path) for template in self._unplanned.get(method, ()))
 
     def match(self, method: str, path: str) -> tuple[OperationPlan, tuple[str, ...]] | None:
         plan = self._literal.get((method, path))
         if plan is not None:
             return plan, ()
         found = [
-            (plan, m.groups())
-            for pattern, plan in self._templated.get(method, ())
-            if (m := pattern.fullmatch(path))
+            (plan, values)
+            for plan in self._templated.get(method, ())
+            if (values := plan.template.values(path)) is not None
         ]
         if len(found) != 1 or self._others_match(method, path):
             return None
         return found[0]
 
 
-def _pattern(template: str) -> re.Pattern[str]:
-    return re.compile(re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(template)))
-
-
 def build_router(
     operations: list[tuple[OpenAPIOperation, str]],
     handlers: Mapping[str, Handler],
-    shapes: Mapping[str, ErrorShape],
 ) -> Router:
     """Plans for the operations the fast lane can serve: no request body, plain parameters.
 
@@ -291,13 +291,11 @@ def build_router(
             OperationPlan(
                 operation_id=operation_id,
                 method=operation.method.upper(),
-                template=template,
+                template=compile_template(template),
                 api_base_path=base_path,
                 operation=operation,
                 handler=handler,
-                shape=shapes.get(operation_id, ErrorShape.PROBLEM),
                 parameters=[plan for plan in parameters if plan is not None],
-                path_names=re.findall(r"\{([^}]+)\}", template),
                 arguments=arguments,
                 has_kwargs=has_kwargs,
             )

@@ -17,10 +17,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from profile_harness.errors import BadRequest, NotFound, Unprocessable
+from profile_harness.store.clock import Clock, IdSource
 from profile_harness.store.computed.pql import (
     EXPRESSION_FORMAT,
     EXPRESSION_TYPE,
@@ -30,12 +31,9 @@ from profile_harness.store.computed.pql import (
     lookback_start_ms,
 )
 from profile_harness.store.identity import Identity
-from profile_harness.store.jobs import Job, Lifecycle
+from profile_harness.store.jobs import Job, Lifecycle, NewJob
 from profile_harness.store.merge_policies import sandbox_info
-from profile_harness.store.profiles import EventQuery
-
-if TYPE_CHECKING:
-    from profile_harness.store.tenant import Tenant
+from profile_harness.store.profiles import EventQuery, ProfileBackend
 
 __all__ = [
     "DURATION_RANGES",
@@ -108,10 +106,40 @@ class ComputedAttribute:
     job: Job | None = None
     evaluated_ms: int | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    #: The tenant the attribute belongs to, which its body names (``imsOrgId``, ``sandbox``, ``path``).
+    org: str = field(kw_only=True)
+    sandbox: str = field(kw_only=True)
 
     @property
     def analysis(self) -> PqlAnalysis:
         return analyse(str(self.expression.get("value", "")))
+
+    def to_dict(self) -> dict[str, Any]:
+        sandbox = sandbox_info(self.sandbox)
+        sandbox["isDefault"] = sandbox.pop("default")
+        body: dict[str, Any] = {
+            "id": self.id,
+            "type": "ComputedAttribute",
+            "name": self.name,
+            "displayName": self.display_name,
+            "description": self.description,
+            "imsOrgId": self.org,
+            "sandbox": sandbox,
+            "path": f"{tenant_namespace(self.org)}/ComputedAttributes",
+            "keepCurrent": self.keep_current,
+            "expression": dict(self.expression),
+            "mergeFunction": {"value": self.merge_function},
+            "status": self.status,
+            "schema": {"name": "_xdm.context.profile"},
+            "duration": dict(self.duration),
+            "lastEvaluationTs": _local_ts(self.evaluated_ms) if self.evaluated_ms else "",
+            "createEpoch": self.create_epoch,
+            "updateEpoch": self.update_epoch,
+            "createdBy": _created_by(self.org),
+        }
+        if self.status == "FAILED" and self.errors:
+            body["errors"] = copy.deepcopy(self.errors)
+        return body
 
 
 @dataclass(frozen=True)
@@ -162,47 +190,32 @@ def _check_name(name: Any) -> str:
 class ComputedAttributeBackend:
     """The computed attributes of one tenant, their evaluation jobs and their values."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self.tenant = tenant
+    def __init__(
+        self,
+        *,
+        org: str,
+        sandbox: str,
+        profiles: ProfileBackend,
+        clock: Clock,
+        ids: IdSource,
+        new_job: NewJob,
+    ) -> None:
+        self.org, self.sandbox = org, sandbox
+        #: Values are read from the profile's events.
+        self.profiles = profiles
+        self.clock, self.ids, self.new_job = clock, ids, new_job
         self._attributes: dict[str, ComputedAttribute] = {}
 
     # -- shape -------------------------------------------------------------------------------
 
     @property
     def namespace(self) -> str:
-        return tenant_namespace(self.tenant.org)
-
-    def to_dict(self, attribute: ComputedAttribute) -> dict[str, Any]:
-        sandbox = sandbox_info(self.tenant.sandbox)
-        sandbox["isDefault"] = sandbox.pop("default")
-        body: dict[str, Any] = {
-            "id": attribute.id,
-            "type": "ComputedAttribute",
-            "name": attribute.name,
-            "displayName": attribute.display_name,
-            "description": attribute.description,
-            "imsOrgId": self.tenant.org,
-            "sandbox": sandbox,
-            "path": f"{self.namespace}/ComputedAttributes",
-            "keepCurrent": attribute.keep_current,
-            "expression": dict(attribute.expression),
-            "mergeFunction": {"value": attribute.merge_function},
-            "status": attribute.status,
-            "schema": {"name": "_xdm.context.profile"},
-            "duration": dict(attribute.duration),
-            "lastEvaluationTs": _local_ts(attribute.evaluated_ms) if attribute.evaluated_ms else "",
-            "createEpoch": attribute.create_epoch,
-            "updateEpoch": attribute.update_epoch,
-            "createdBy": _created_by(self.tenant.org),
-        }
-        if attribute.status == "FAILED" and attribute.errors:
-            body["errors"] = copy.deepcopy(attribute.errors)
-        return body
+        return tenant_namespace(self.org)
 
     # -- evaluation --------------------------------------------------------------------------
 
     def _start_evaluation(self, attribute: ComputedAttribute) -> None:
-        job = self.tenant.new_job("computedAttribute", LIFECYCLE)
+        job = self.new_job("computedAttribute", LIFECYCLE)
         problem = attribute.analysis.unsupported
         if job.fail_with is None and problem is not None:
             job.fail_with = [{"code": "unsupportedExpression", "msg": f"Expression not supported: {problem}"}]
@@ -213,7 +226,7 @@ class ComputedAttributeBackend:
         job = attribute.job
         if job is None or attribute.status in ("DRAFT", "DISABLED"):
             return
-        now = self.tenant.clock.now_ms()
+        now = self.clock.now_ms()
 
         def on_complete() -> None:
             attribute.evaluated_ms = now
@@ -245,9 +258,9 @@ class ComputedAttributeBackend:
             raise BadRequest(f"status {body['status']!r} is not allowed for a new attribute: DRAFT or NEW")
         if self._named(name) is not None:
             raise BadRequest(DUPLICATE_NAME)
-        now = self.tenant.clock.now_ms()
+        now = self.clock.now_ms()
         attribute = ComputedAttribute(
-            id=self.tenant.ids.uuid(),
+            id=self.ids.uuid(),
             name=name,
             display_name=str(body["displayName"]),
             description=str(body["description"]),
@@ -258,7 +271,9 @@ class ComputedAttributeBackend:
             merge_function=merge,
             create_epoch=now,
             update_epoch=now,
-            sequence=self.tenant.ids.sequence(),
+            sequence=self.ids.sequence(),
+            org=self.org,
+            sandbox=self.sandbox,
         )
         if body["status"] == "NEW":
             self._start_evaluation(attribute)
@@ -274,7 +289,7 @@ class ComputedAttributeBackend:
 
     def update(self, attribute_id: str, body: dict[str, Any]) -> ComputedAttribute:
         attribute = self.get(attribute_id, read=False)
-        current = self.to_dict(attribute)
+        current = attribute.to_dict()
         unknown = sorted(set(body) - {*EDITABLE, "status", *SYSTEM_FIELDS})
         if unknown:
             raise BadRequest(f"unknown field {unknown[0]!r}")
@@ -322,16 +337,16 @@ class ComputedAttributeBackend:
             else:
                 attribute.status = status
         if updates or status != current["status"]:
-            attribute.update_epoch = self.tenant.clock.now_ms()
+            attribute.update_epoch = self.clock.now_ms()
         return attribute
 
-    def delete(self, attribute_id: str) -> dict[str, Any]:
+    def delete(self, attribute_id: str) -> ComputedAttribute:
+        """Remove a DRAFT attribute; the attribute as it was."""
         attribute = self.get(attribute_id, read=False)
         if attribute.status != "DRAFT":
             raise Unprocessable(NOT_DRAFT_DELETE)
-        body = self.to_dict(attribute)
         del self._attributes[attribute_id]
-        return body
+        return attribute
 
     def page(self, *, limit: int, offset: int, sort_by: str, filters: list[str]) -> ComputedAttributePage:
         if not 1 <= limit <= MAX_LIMIT:
@@ -346,7 +361,7 @@ class ComputedAttributeBackend:
         tests = [_filter(text) for text in filters]
         for attribute in self._attributes.values():
             self._refresh(attribute, read=False)
-        rows = [(a, self.to_dict(a)) for a in self._attributes.values()]
+        rows = [(a, a.to_dict()) for a in self._attributes.values()]
         rows = [(a, d) for a, d in rows if all(test(d) for test in tests)]
         rows.sort(key=lambda row: (row[1][sort_field], row[0].sequence), reverse=sort_by.startswith("-"))
         total = len(rows)
@@ -389,7 +404,7 @@ class ComputedAttributeBackend:
             now = attribute.evaluated_ms
             start = lookback_start_ms(now, attribute.duration["count"], attribute.duration["unit"])
             query = EventQuery(start_ms=start, end_ms=now + 1, limit=10**9)
-            page = self.tenant.profiles.events(related, "", query)
+            page = self.profiles.events(related, "", query)
             value = plan.evaluate(((ts, f.record) for _id, ts, f in page.events), now)
             if value is not None:
                 values[attribute.name] = value

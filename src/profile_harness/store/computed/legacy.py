@@ -11,13 +11,16 @@ depends on it, and an attribute others depend on cannot be deleted (422).
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import zlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import jsonpointer
 
 from profile_harness.errors import BadRequest, NotFound, Unprocessable
+from profile_harness.store import json_patch
+from profile_harness.store.clock import Clock, IdSource
 from profile_harness.store.computed.pql import (
     expression_object,
     lookup,
@@ -25,12 +28,10 @@ from profile_harness.store.computed.pql import (
     referenced_paths,
     result_type,
 )
+from profile_harness.store.datasets import DatasetBackend
 from profile_harness.store.merge_policies import sandbox_info
 
-if TYPE_CHECKING:
-    from profile_harness.store.tenant import Tenant
-
-__all__ = ["LegacyComputedAttribute", "LegacyComputedAttributeBackend", "apply_json_patch"]
+__all__ = ["LegacyComputedAttribute", "LegacyComputedAttributeBackend"]
 
 SCHEMA_LOOKUP = "Could not lookup schema of the computed attribute for the provided path"
 DUPLICATE_NAME = "Function with the same name already exists for the specified schema or definedOn"
@@ -55,10 +56,46 @@ class LegacyComputedAttribute:
     description: str | None = None
     active: bool = True
     dependencies: list[str] = field(default_factory=list)
+    #: The attributes whose expressions read this one, oldest first; kept by the backend.
+    dependents: list[str] = field(default_factory=list)
+    #: The tenant the attribute belongs to, which its body names (``imsOrgId``, ``sandbox``).
+    org: str = field(kw_only=True)
+    sandbox: str = field(kw_only=True)
 
     @property
     def field_path(self) -> str:
         return f"{self.path}.{self.name}"
+
+    def to_dict(self) -> dict[str, Any]:
+        defined_on = _defined_on(self.schema_name)
+        # Adobe shows gzip bytes as text; an opaque compressed form of definedOn, as base64.
+        encoded = base64.b64encode(zlib.compress(json.dumps(defined_on).encode())).decode()
+        body: dict[str, Any] = {
+            "id": self.id,
+            "imsOrgId": self.org,
+            "sandbox": sandbox_info(self.sandbox),
+            "name": self.name,
+            "path": self.path,
+            "positionPath": self.path.split("."),
+        }
+        if self.description is not None:
+            body["description"] = self.description
+        body.update(
+            {
+                "expression": dict(self.expression),
+                "schema": {"name": self.schema_name},
+                "returnSchema": {"meta:xdmType": self.return_type},
+                "definedOn": defined_on,
+                "encodedDefinedOn": encoded,
+                "dependencies": list(self.dependencies),
+                "dependents": list(self.dependents),
+                "active": self.active,
+                "type": "ComputedAttribute",
+                "createEpoch": self.create_epoch,
+                "updateEpoch": self.update_epoch,
+            }
+        )
+        return body
 
 
 def _xdm_type(value: Any) -> str:
@@ -99,46 +136,20 @@ def _check_expression(expression: Any) -> dict[str, Any]:
 class LegacyComputedAttributeBackend:
     """The old API's computed attributes of one tenant."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self.tenant = tenant
+    def __init__(
+        self, *, org: str, sandbox: str, datasets: DatasetBackend, clock: Clock, ids: IdSource
+    ) -> None:
+        self.org, self.sandbox = org, sandbox
+        #: A new attribute's field type is read from the records of its class.
+        self.datasets = datasets
+        self.clock, self.ids = clock, ids
         self._attributes: dict[str, LegacyComputedAttribute] = {}
-
-    def to_dict(self, attribute: LegacyComputedAttribute) -> dict[str, Any]:
-        defined_on = _defined_on(attribute.schema_name)
-        # Adobe shows gzip bytes as text; an opaque compressed form of definedOn, as base64.
-        encoded = base64.b64encode(zlib.compress(json.dumps(defined_on).encode())).decode()
-        body: dict[str, Any] = {
-            "id": attribute.id,
-            "imsOrgId": self.tenant.org,
-            "sandbox": sandbox_info(self.tenant.sandbox),
-            "name": attribute.name,
-            "path": attribute.path,
-            "positionPath": attribute.path.split("."),
-        }
-        if attribute.description is not None:
-            body["description"] = attribute.description
-        body.update(
-            {
-                "expression": dict(attribute.expression),
-                "schema": {"name": attribute.schema_name},
-                "returnSchema": {"meta:xdmType": attribute.return_type},
-                "definedOn": defined_on,
-                "encodedDefinedOn": encoded,
-                "dependencies": list(attribute.dependencies),
-                "dependents": self._dependents(attribute.id),
-                "active": attribute.active,
-                "type": "ComputedAttribute",
-                "createEpoch": attribute.create_epoch,
-                "updateEpoch": attribute.update_epoch,
-            }
-        )
-        return body
 
     # -- rules -------------------------------------------------------------------------------
 
     def _field_type(self, schema_name: str, field_path: str) -> str | None:
         """The XDM type of a field of the class, as its records hold it; None when none does."""
-        for dataset in self.tenant.datasets:
+        for dataset in self.datasets:
             if dataset.schema_class != schema_name:
                 continue
             for batch in dataset.batches:
@@ -194,12 +205,11 @@ class LegacyComputedAttributeBackend:
             todo.extend(current.dependencies)
         return seen
 
-    def _dependents(self, attribute_id: str) -> list[str]:
-        return [
-            a.id
-            for a in sorted(self._attributes.values(), key=lambda a: a.sequence)
-            if attribute_id in a.dependencies
-        ]
+    def _link_dependents(self) -> None:
+        """Set every attribute's ``dependents`` from the others' dependencies (after any change)."""
+        ordered = sorted(self._attributes.values(), key=lambda a: a.sequence)
+        for attribute in ordered:
+            attribute.dependents = [a.id for a in ordered if attribute.id in a.dependencies]
 
     @staticmethod
     def _check_return(text: str, field_type: str) -> None:
@@ -224,9 +234,9 @@ class LegacyComputedAttributeBackend:
         if any(a.name == name and a.schema_name == schema_name for a in self._attributes.values()):
             raise BadRequest(DUPLICATE_NAME)
         self._check_return(expression["value"], field_type)
-        now = self.tenant.clock.now_s()
+        now = self.clock.now_s()
         attribute = LegacyComputedAttribute(
-            id=self.tenant.ids.uuid(),
+            id=self.ids.uuid(),
             name=name,
             path=path,
             schema_name=schema_name,
@@ -234,11 +244,14 @@ class LegacyComputedAttributeBackend:
             return_type=field_type,
             create_epoch=now,
             update_epoch=now,
-            sequence=self.tenant.ids.sequence(),
+            sequence=self.ids.sequence(),
             description=body.get("description"),
             dependencies=self._dependencies(expression["value"], schema_name, None),
+            org=self.org,
+            sandbox=self.sandbox,
         )
         self._attributes[attribute.id] = attribute
+        self._link_dependents()
         return attribute
 
     def get(self, attribute_id: str) -> LegacyComputedAttribute:
@@ -252,7 +265,7 @@ class LegacyComputedAttributeBackend:
 
     def patch(self, attribute_id: str, operations: list[dict[str, Any]]) -> LegacyComputedAttribute:
         attribute = self.get(attribute_id)
-        before = self.to_dict(attribute)
+        before = attribute.to_dict()
         for operation in operations:
             for key in ("path", "from"):
                 pointer = operation.get(key)
@@ -260,12 +273,12 @@ class LegacyComputedAttributeBackend:
                     continue
                 if operation["op"] == "copy" and key == "from":
                     continue  # copying reads, it does not change the source
-                member = _unescape(pointer.split("/")[1]) if pointer.count("/") else ""
+                member = jsonpointer.unescape(pointer.split("/")[1]) if pointer.count("/") else ""
                 if member not in WRITABLE:
                     raise BadRequest(
                         f"Path {pointer} cannot be modified; only /description, /expression and /active can"
                     )
-        after = apply_json_patch(before, operations)
+        after = json_patch.apply(before, operations)
         description = after.get("description")
         if description is not None and not isinstance(description, str):
             raise BadRequest("description must be a string")
@@ -281,89 +294,12 @@ class LegacyComputedAttributeBackend:
         attribute.expression = expression
         attribute.active = after["active"]
         attribute.dependencies = dependencies
-        attribute.update_epoch = self.tenant.clock.now_s()
+        attribute.update_epoch = self.clock.now_s()
+        self._link_dependents()
         return attribute
 
     def delete(self, attribute_id: str) -> None:
-        self.get(attribute_id)
-        if self._dependents(attribute_id):
+        if self.get(attribute_id).dependents:
             raise Unprocessable(HAS_DEPENDENTS)
         del self._attributes[attribute_id]
-
-
-# -- JSON Patch (RFC 6902) ---------------------------------------------------------------------
-
-
-def _unescape(part: str) -> str:
-    return part.replace("~1", "/").replace("~0", "~")
-
-
-def _parent(document: Any, pointer: str) -> tuple[Any, str]:
-    if not pointer.startswith("/"):
-        raise BadRequest(f"Path {pointer!r} is not a JSON Pointer")
-    parts = [_unescape(p) for p in pointer.split("/")[1:]]
-    node = document
-    for part in parts[:-1]:
-        node = _child(node, part, pointer)
-    return node, parts[-1]
-
-
-def _child(node: Any, part: str, pointer: str) -> Any:
-    if isinstance(node, dict) and part in node:
-        return node[part]
-    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-        return node[int(part)]
-    raise BadRequest(f"Path {pointer} does not exist")
-
-
-def _get(document: Any, pointer: str) -> Any:
-    if pointer == "":
-        return document
-    parent, last = _parent(document, pointer)
-    return _child(parent, last, pointer)
-
-
-def _add(document: Any, pointer: str, value: Any) -> None:
-    parent, last = _parent(document, pointer)
-    if isinstance(parent, dict):
-        parent[last] = value
-    elif isinstance(parent, list) and (last == "-" or (last.isdigit() and int(last) <= len(parent))):
-        parent.insert(len(parent) if last == "-" else int(last), value)
-    else:
-        raise BadRequest(f"Path {pointer} cannot be added to")
-
-
-def _remove(document: Any, pointer: str) -> Any:
-    parent, last = _parent(document, pointer)
-    value = _child(parent, last, pointer)
-    if isinstance(parent, dict):
-        del parent[last]
-    else:
-        del parent[int(last)]
-    return value
-
-
-def apply_json_patch(document: dict[str, Any], operations: list[dict[str, Any]]) -> dict[str, Any]:
-    """The document after the operations, applied to a copy; any failing operation refuses the whole patch."""
-    out = copy.deepcopy(document)
-    for operation in operations:
-        op, pointer = operation["op"], operation["path"]
-        if op in ("add", "replace", "test") and "value" not in operation:
-            raise BadRequest(f"{op} at {pointer} needs a value")
-        if op in ("move", "copy") and "from" not in operation:
-            raise BadRequest(f"{op} at {pointer} needs from")
-        if op == "add":
-            _add(out, pointer, copy.deepcopy(operation["value"]))
-        elif op == "remove":
-            _remove(out, pointer)
-        elif op == "replace":
-            _get(out, pointer)
-            _remove(out, pointer)
-            _add(out, pointer, copy.deepcopy(operation["value"]))
-        elif op == "move":
-            _add(out, pointer, _remove(out, operation["from"]))
-        elif op == "copy":
-            _add(out, pointer, copy.deepcopy(_get(out, operation["from"])))
-        elif op == "test" and _get(out, pointer) != operation["value"]:
-            raise BadRequest(f"test failed: {pointer} is not {operation['value']!r}")
-    return out
+        self._link_dependents()
