@@ -122,7 +122,7 @@ def test_create_destination__defaults_and_version_1(edge: EdgeBackend) -> None:
         "href": f"/data/core/ups/config/destinations/{destination.id}",
         "templated": False,
     }
-    assert destination.to_list_item()["_links"]["self"]["href"].endswith(destination.id)
+    assert destination.to_dict(listed=True)["_links"]["self"]["href"].endswith(destination.id)
 
 
 @pytest.mark.parametrize(

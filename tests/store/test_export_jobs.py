@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from profile_harness.seed.fixtures import load_document
 from profile_harness.store import Store
 from profile_harness.store.datasets import EVENT_CLASS, PROFILE_CLASS, UNION_SCHEMA
+from profile_harness.store.entity_views import project
 from profile_harness.store.jobs import JobTiming
 from profile_harness.store.parquet import read_parquet
-from profile_harness.store.profiles import EventQuery, project
+from profile_harness.store.profiles import EventQuery
 from profile_harness.store.tenant import Tenant
 from tests.conftest import ORG, SANDBOX, policy, profile_dataset, tenant_doc
 from tests.store.test_parquet import normal

@@ -87,7 +87,7 @@ def test_namespace_id__documented_standard_ids_and_stable_custom_ids():
 
 def test_status__no_data_no_job_no_sample():
     tenant = _tenant(_store())
-    status = tenant.preview.status()
+    status = tenant.preview.status().to_dict()
     assert status["status"] == "NO_SAMPLE"
     assert status["sampleJobRunning"] == {"status": False}
     assert status["totalRows"] == "0"
@@ -118,7 +118,7 @@ def test_status__figures_and_documented_string_quirks():
     tenant = _tenant(_store())
     _retail(tenant)
     _add(tenant, "events", _event(_ms(NOW), ECID="111"), cls=EVENT_CLASS, at="2026-04-05T00:00:00Z")
-    status = tenant.preview.status()
+    status = tenant.preview.status().to_dict()
     assert status == {
         "numRowsToRead": "3",
         # instant timing: submitted at the first check (crm + 15 min), ended by this first read
@@ -148,7 +148,7 @@ def test_status__no_new_job_while_the_data_stays_the_same():
     assert len(tenant.preview.reports) == 1
     _add(tenant, "more", _ids(Phone="+1"), at="2026-05-02T12:00:00Z")
     store.clock.advance(WINDOW)
-    assert tenant.preview.status()["totalRows"] == "4"
+    assert tenant.preview.status().to_dict()["totalRows"] == "4"
     assert tenant.preview.job is not first
     assert len(tenant.preview.reports) == 2
 
@@ -158,7 +158,7 @@ def test_failed_job__leaves_no_report_and_waits_for_the_next_change():
     tenant = _tenant(store)
     store.faults.add({"job": "sample"})
     _retail(tenant)
-    status = tenant.preview.status()
+    status = tenant.preview.status().to_dict()
     assert status["status"] == "NO_SAMPLE"
     assert status["sampleJobRunning"]["status"] is False
     assert tenant.preview.job is not None
@@ -167,14 +167,14 @@ def test_failed_job__leaves_no_report_and_waits_for_the_next_change():
     assert tenant.preview.reports == []
     _add(tenant, "more", _ids(Phone="+1"), at=NOW)
     store.clock.advance(WINDOW)
-    assert tenant.preview.status()["status"] == "TASK_FINISHED"
+    assert tenant.preview.status().to_dict()["status"] == "TASK_FINISHED"
 
 
 def test_dataset_report__reach_of_each_dataset_with_six_decimal_fractions():
     tenant = _tenant(_store())
     _retail(tenant)
     tenant.preview.status()
-    body = tenant.preview.dataset_report()
+    body = tenant.preview.dataset_report().to_dict()
     by_id = {entry["value"]: entry for entry in body["data"]}
     assert list(by_id) == ["crm", "loyalty", "web"]
     assert by_id["loyalty"] == {
@@ -197,7 +197,7 @@ def test_namespace_report__profiles_and_fragments_per_code_spelled_as_in_the_dat
     tenant = _tenant(_store())
     _retail(tenant)
     tenant.preview.status()
-    data = {e["code"]: e for e in tenant.preview.namespace_report()["data"]}
+    data = {e["code"]: e for e in tenant.preview.namespace_report().to_dict()["data"]}
     assert set(data) == {"crmid", "Email", "loyal", "ECID"}
     assert data["Email"]["value"] == "6"
     assert data["ECID"]["value"] == "4"
@@ -210,8 +210,8 @@ def test_overlap_reports__rows_add_up_to_the_profile_count():
     tenant = _tenant(_store())
     _retail(tenant)
     tenant.preview.status()
-    datasets = tenant.preview.dataset_overlap_report()["data"]
-    namespaces = tenant.preview.namespace_overlap_report()["data"]
+    datasets = tenant.preview.dataset_overlap_report().to_dict()["data"]
+    namespaces = tenant.preview.namespace_overlap_report().to_dict()["data"]
     assert datasets == {"crm,loyalty": 1, "loyalty": 1, "web": 1}
     assert namespaces == {"Email,crmid,loyal": 1, "loyal": 1, "ECID": 1}
     assert sum(datasets.values()) == sum(namespaces.values()) == 3
@@ -220,9 +220,9 @@ def test_overlap_reports__rows_add_up_to_the_profile_count():
 def test_graph_none__one_profile_per_record():
     tenant = _tenant(_store(), graph="none")
     _retail(tenant)
-    assert tenant.preview.status()["totalRows"] == "4"
-    assert tenant.preview.dataset_overlap_report()["data"] == {"crm": 1, "loyalty": 2, "web": 1}
-    assert tenant.preview.namespace_overlap_report()["data"] == {
+    assert tenant.preview.status().to_dict()["totalRows"] == "4"
+    assert tenant.preview.dataset_overlap_report().to_dict()["data"] == {"crm": 1, "loyalty": 2, "web": 1}
+    assert tenant.preview.namespace_overlap_report().to_dict()["data"] == {
         "Email,crmid": 1,
         "Email,loyal": 1,
         "loyal": 1,
@@ -241,13 +241,13 @@ def test_events__attach_to_profiles_and_add_their_dataset_but_never_make_a_profi
         _event(now - DAY, ECID="999"),  # nobody's: counted as an event, no profile
         cls=EVENT_CLASS,
     )
-    assert tenant.preview.status()["totalRows"] == "3"
-    assert tenant.preview.dataset_overlap_report()["data"] == {
+    assert tenant.preview.status().to_dict()["totalRows"] == "3"
+    assert tenant.preview.dataset_overlap_report().to_dict()["data"] == {
         "crm,loyalty": 1,
         "loyalty": 1,
         "events,web": 1,
     }
-    rows = {e["value"]: e["fullIDsCount"] for e in tenant.preview.dataset_report()["data"]}
+    rows = {e["value"]: e["fullIDsCount"] for e in tenant.preview.dataset_report().to_dict()["data"]}
     assert rows["events"] == 1
 
 
@@ -272,7 +272,7 @@ def test_unstitched__single_identity_profiles_by_inactivity_period():
         cls=EVENT_CLASS,
     )
     tenant.preview.status()
-    data = tenant.preview.unstitched_report()["data"]
+    data = tenant.preview.unstitched_report().to_dict()["data"]
     assert data["totalNumberOfProfiles"] == 4
     assert data["totalNumberOfEvents"] == 4
     periods = data["unstitchedProfiles"]
@@ -312,9 +312,9 @@ def test_date__picks_the_newest_report_of_that_utc_day():
     _add(tenant, "c", _ids(Email="3@x"), at="2026-05-02T12:00:00Z")
     store.clock.advance(DAY)
     tenant.preview.status()
-    on_first_day = tenant.preview.dataset_overlap_report("2026-05-01")
+    on_first_day = tenant.preview.dataset_overlap_report("2026-05-01").to_dict()
     assert on_first_day == {"data": {"a": 1, "b": 1}, "reportTimestamp": "2026-05-01T13:00:00.000"}
-    assert tenant.preview.dataset_overlap_report()["data"] == {"a": 1, "b": 1, "c": 1}
+    assert tenant.preview.dataset_overlap_report().to_dict()["data"] == {"a": 1, "b": 1, "c": 1}
     with pytest.raises(NotFound, match="for this date"):
         tenant.preview.dataset_report("2026-04-30")
 
@@ -333,8 +333,8 @@ def test_tenants__never_see_each_other():
     store = _store()
     prod, dev = _tenant(store), _tenant(store, sandbox="dev")
     _retail(prod)
-    assert prod.preview.status()["totalRows"] == "3"
-    assert dev.preview.status()["status"] == "NO_SAMPLE"
+    assert prod.preview.status().to_dict()["totalRows"] == "3"
+    assert dev.preview.status().to_dict()["status"] == "NO_SAMPLE"
     with pytest.raises(NotFound):
         dev.preview.dataset_report()
 
@@ -343,7 +343,7 @@ def test_untouched_sandbox__samples_with_platforms_default_policy():
     store = _store()
     tenant = store.tenant("ACME@AdobeOrg", "prod")
     _retail(tenant)
-    status = tenant.preview.status()
+    status = tenant.preview.status().to_dict()
     # Platform's default profile policy: timestamp ordered, no identity graph (one profile per record)
     assert (status["totalRows"], status["mergeStrategy"]) == ("4", "timestampOrdered_auto")
 
@@ -359,14 +359,14 @@ def _people(tenant: Tenant, dataset_id: str, first: int, count: int, at: str) ->
 def test_at_rest__old_data_has_its_sample_when_the_server_starts():
     tenant = _tenant(_store("1"))
     _retail(tenant)  # ingested 2026-04-01 .. 04-03, a month before the clock
-    status = tenant.preview.status()
+    status = tenant.preview.status().to_dict()
     # loyalty (1 -> 2 people) and web (2 -> 3) each moved the count by more than 5%: the last sample
     # was submitted 15 minutes after the web batch and ran for the sample job's second
     assert status["status"] == "TASK_FINISHED"
     assert status["totalRows"] == "3"
     assert status["sampleJobRunning"] == {"status": False, "submissionTimestamp": "2026-04-03 00:15:00.0"}
     assert status["lastSampledTimestamp"] == "2026-04-03 00:15:01.0"
-    assert tenant.preview.dataset_report()["reportTimestamp"] == "2026-04-03T00:15:01.000"
+    assert tenant.preview.dataset_report().to_dict()["reportTimestamp"] == "2026-04-03T00:15:01.000"
     assert [r.timestamp for r in tenant.preview.reports] == [
         "2026-04-01T00:15:01.000",
         "2026-04-02T00:15:01.000",
@@ -378,18 +378,18 @@ def test_fresh_data__no_sample_until_the_window_after_the_ingestion():
     store = _store("1")
     tenant = _tenant(store)
     _people(tenant, "crm", 0, 3, at=NOW)  # ingested just now, on a frozen clock
-    status = tenant.preview.status()
+    status = tenant.preview.status().to_dict()
     assert status["status"] == "NO_SAMPLE"
     assert status["sampleJobRunning"] == {"status": False}
     with pytest.raises(NotFound):
         tenant.preview.dataset_report()
     store.clock.advance(WINDOW - 1)
-    assert tenant.preview.status()["status"] == "NO_SAMPLE"
+    assert tenant.preview.status().to_dict()["status"] == "NO_SAMPLE"
     store.clock.advance(1)
-    running = tenant.preview.status()
+    running = tenant.preview.status().to_dict()
     assert running["sampleJobRunning"] == {"status": True, "submissionTimestamp": "2026-05-01 12:15:00.0"}
     store.clock.advance(1000)
-    done = tenant.preview.status()
+    done = tenant.preview.status().to_dict()
     assert (done["status"], done["totalRows"]) == ("TASK_FINISHED", "3")
     assert done["lastSampledTimestamp"] == "2026-05-01 12:15:01.0"
 
@@ -398,16 +398,16 @@ def test_threshold__a_move_of_5_percent_or_less_runs_no_sample():
     store = _store("1")
     tenant = _tenant(store)
     _people(tenant, "crm", 0, 20, at="2026-04-01T00:00:00Z")
-    assert tenant.preview.status()["totalRows"] == "20"
+    assert tenant.preview.status().to_dict()["totalRows"] == "20"
     _people(tenant, "one", 20, 1, at=NOW)  # 20 -> 21: 5%, not more
     store.clock.advance(WINDOW + 1000)
-    kept = tenant.preview.status()
+    kept = tenant.preview.status().to_dict()
     assert kept["totalRows"] == "20"
     assert kept["lastSampledTimestamp"] == "2026-04-01 00:15:01.0"
     assert kept["sampleJobRunning"]["submissionTimestamp"] == "2026-04-01 00:15:00.0"
     _people(tenant, "two", 21, 1, at="2026-05-01T12:15:00Z")  # 20 -> 22 since the last sample: 10%
     store.clock.advance(WINDOW)
-    moved = tenant.preview.status()
+    moved = tenant.preview.status().to_dict()
     assert moved["totalRows"] == "22"
     assert moved["lastSampledTimestamp"] == "2026-05-01 12:30:01.0"
 
@@ -424,10 +424,10 @@ def test_report__describes_the_data_as_of_its_sample():
         cls=EVENT_CLASS,
         at="2026-04-20T00:00:00Z",
     )
-    status = tenant.preview.status()
+    status = tenant.preview.status().to_dict()
     assert status["lastBatchId"] == '"batch-crm"'
     assert status["cosmosDocCount"] == '"4"'
-    assert "events" not in {row["value"] for row in tenant.preview.dataset_report()["data"]}
+    assert "events" not in {row["value"] for row in tenant.preview.dataset_report().to_dict()["data"]}
 
 
 def test_removal__deleting_data_is_a_change_the_next_check_sees():
@@ -436,13 +436,13 @@ def test_removal__deleting_data_is_a_change_the_next_check_sees():
     tenant = _tenant(store)
     _people(tenant, "crm", 0, 10, at="2026-04-01T00:00:00Z")
     _people(tenant, "web", 10, 10, at="2026-04-02T00:00:00Z")
-    assert tenant.preview.status()["totalRows"] == "20"
+    assert tenant.preview.status().to_dict()["totalRows"] == "20"
     job = tenant.system_jobs.create({"dataSetId": "web"})
     tenant.system_jobs.get(job.id)  # the first read ends the job: the web records are gone now
     store.clock.advance(WINDOW - 1)
-    assert tenant.preview.status()["totalRows"] == "20"
+    assert tenant.preview.status().to_dict()["totalRows"] == "20"
     store.clock.advance(1001)
-    after = tenant.preview.status()
+    after = tenant.preview.status().to_dict()
     assert after["totalRows"] == "10"
     assert after["lastSampledTimestamp"] == "2026-05-01 12:15:01.0"
 
@@ -451,9 +451,9 @@ def test_late_batch__old_data_loaded_into_a_sampled_sandbox_is_checked_at_the_ne
     store = _store("1")
     tenant = _tenant(store)
     _people(tenant, "crm", 0, 4, at="2026-04-01T00:00:00Z")
-    assert tenant.preview.status()["totalRows"] == "4"
+    assert tenant.preview.status().to_dict()["totalRows"] == "4"
     _people(tenant, "late", 4, 4, at="2026-04-10T00:00:00Z")  # loaded now, with an old ingestion time
-    running = tenant.preview.status()
+    running = tenant.preview.status().to_dict()
     assert running["sampleJobRunning"] == {"status": True, "submissionTimestamp": "2026-05-01 12:00:00.0"}
     store.clock.advance(1000)
-    assert tenant.preview.status()["totalRows"] == "8"
+    assert tenant.preview.status().to_dict()["totalRows"] == "8"

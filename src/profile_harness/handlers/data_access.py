@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
 
 from connexion import request
 from starlette.responses import Response
 
-from profile_harness.errors import ApiError, NotFound
+from profile_harness.errors import ApiError
 from profile_harness.handlers.answers import Answer
 from profile_harness.server import context
-
-PAGE_LIMIT = 100
 
 
 class RangeNotSatisfiable(ApiError):
@@ -22,49 +19,21 @@ class RangeNotSatisfiable(ApiError):
 
 
 def _base() -> str:
+    """The Data Access base URL of the server that was asked: file links point back at it."""
     return f"{request.url.scheme}://{request.url.netloc}/data/foundation/export"
 
 
 async def listBatchFiles(batchId: str, start: int | None = None, limit: int | None = None) -> Answer:
     """GET /batches/{batchId}/files: the dataset files of a batch."""
-    catalog = context.tenant().catalog
-    files = catalog.batch_files(batchId)
-    entries = []
-    if files:
-        first = files[0]
-        entries.append(
-            {
-                "dataSetFileId": first.file_id,
-                "dataSetViewId": first.dataset_id,
-                "version": "1.0.0",
-                "created": str(first.created_ms),
-                "updated": str(first.created_ms),
-                "size": str(sum(len(f.data) for f in files)),
-                "isValid": True,
-                "_links": {"self": {"href": f"{_base()}/files/{first.file_id}"}},
-            }
-        )
-    page = entries[start or 0 : (start or 0) + min(limit or PAGE_LIMIT, PAGE_LIMIT)]
-    return {"data": page, "_page": {"limit": min(limit or PAGE_LIMIT, PAGE_LIMIT), "count": len(page)}}, 200
+    return context.tenant().catalog.batch_listing(batchId, start, limit).to_dict(_base()), 200
 
 
 async def getFile(fileId: str, path: str | None = None, **_: Any) -> Answer | Response:
     """GET /files/{fileId}: the listing of a dataset file, or with `path` one file's bytes."""
-    files = context.tenant().catalog.dataset_file(fileId)
+    file = context.tenant().catalog.dataset_file(fileId)
     if path is None:
-        data = [
-            {
-                "name": f.name,
-                "length": str(len(f.data)),
-                "_links": {"self": {"href": f"{_base()}/files/{fileId}?path={quote(f.name)}"}},
-            }
-            for f in files
-        ]
-        return {"data": data, "_page": {"limit": PAGE_LIMIT, "count": len(data)}}, 200
-    match = next((f for f in files if f.name == path), None)
-    if match is None:
-        raise NotFound(f"File {fileId} has no part named {path!r}")
-    return _bytes(match.data, request.headers.get("range"))
+        return file.to_dict(_base()), 200
+    return _bytes(file.part(path).data, request.headers.get("range"))
 
 
 def _bytes(data: bytes, range_header: str | None) -> Response:

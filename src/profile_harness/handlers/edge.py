@@ -49,7 +49,7 @@ def _no_content() -> Answer:
 @_edge()
 async def listProjectionDestinations(**_: Any) -> Answer:
     """GET /config/destinations: every destination, no paging; none is an empty array."""
-    items = [d.to_list_item() for d in context.tenant().edge.list_destinations()]
+    items = [d.to_dict(listed=True) for d in context.tenant().edge.list_destinations()]
     body = {
         "_links": {"self": {"href": DESTINATIONS_PATH, "templated": False}},
         "_embedded": {"projectionDestinations": items},

@@ -10,19 +10,14 @@ from profile_harness.handlers.answers import Answer
 from profile_harness.server import context
 from profile_harness.store.clock import xid_for
 from profile_harness.store.datasets import EVENT_CLASS, PROFILE_CLASS
+from profile_harness.store.entity_views import ProfileView
 from profile_harness.store.identity import Identity
 from profile_harness.store.profiles import (
-    EventPage,
     EventQuery,
     ProfileBackend,
-    iso_utc,
-    project,
     refuse_event_filters,
     require_related_schema,
 )
-
-B2B_CLASSES = ("_xdm.context.account", "_xdm.context.opportunity")
-UNKNOWN_LAST_MODIFIED = "1970-01-01T00:00:00Z"
 
 
 def _fields(value: str | list[str] | None) -> list[str]:
@@ -32,62 +27,14 @@ def _fields(value: str | list[str] | None) -> list[str]:
     return [item.strip() for item in items if item.strip()]
 
 
-def _record(
-    profiles: ProfileBackend,
-    schema: str,
-    identity: Identity,
-    policy_id: str | None,
-    fields: list[str],
-    with_ca: bool = False,
-) -> dict[str, Any]:
-    policy = profiles.policy(schema, policy_id)
-    xid = xid_for(*identity)
-    view = profiles.view(schema, identity, policy, xid)
-    if view.merged is None:
-        # The documented body for an identity the Profile store does not know (DOC-ENT).
-        return {"entityId": xid, "sources": [""], "entity": {}, "lastModifiedAt": UNKNOWN_LAST_MODIFIED}
-    entity = view.merged.entity
-    if with_ca and schema == PROFILE_CLASS:
+def _view(
+    profiles: ProfileBackend, schema: str, identity: Identity, policy_id: str | None, with_ca: bool
+) -> ProfileView:
+    view = profiles.view(schema, identity, profiles.policy(schema, policy_id), xid_for(*identity))
+    if with_ca and schema == PROFILE_CLASS and view.merged is not None:
         # withCA: computed attribute values join the profile at _<tenant>.ComputedAttributes.
-        entity = context.tenant().computed_attributes.attach(entity, view.related)
-    body: dict[str, Any] = {
-        "entityId": xid,
-        # B2B entities are entity-resolved; DOC-ENT shows their source as er_m_attr.
-        "sources": ["er_m_attr"] if schema in B2B_CLASSES else view.merged.sources,
-        "entity": project(entity, fields),
-        "lastModifiedAt": iso_utc(view.merged.last_modified_ms),
-    }
-    if schema in B2B_CLASSES:
-        body["mergePolicy"] = {"id": policy.id}
-    return body
-
-
-def _event_page_body(
-    page: EventPage, query: EventQuery, next_href: str, payload: dict[str, Any] | None
-) -> dict[str, Any]:
-    children = [
-        {
-            "relatedEntityId": page.related_xid,
-            "entityId": event_id,
-            "timestamp": timestamp,
-            "entity": project(fragment.record, list(query.fields)),
-            "lastModifiedAt": iso_utc(fragment.updated_ms),
-        }
-        for event_id, timestamp, fragment in page.events
-    ]
-    links: dict[str, Any] = {"href": next_href if page.next_cursor else ""}
-    if payload is not None and page.next_cursor:
-        links["payload"] = payload
-    return {
-        "_page": {
-            "orderby": query.orderby,
-            "start": children[0]["entityId"] if children else "",
-            "count": len(children),
-            "next": page.next_cursor,
-        },
-        "children": children,
-        "_links": {"next": links},
-    }
+        view = view.with_entity(context.tenant().computed_attributes.attach(view.merged.entity, view.related))
+    return view
 
 
 async def retrieveEntity(**q: Any) -> Answer:
@@ -103,10 +50,10 @@ async def retrieveEntity(**q: Any) -> Answer:
         raise BadRequest("entityId is required for " + schema)
     namespace = q.get("entityIdNS") or q.get("entityIdNs")
     identity = profiles.identity(entity_id, namespace)
-    body = _record(profiles, schema, identity, q.get("mergePolicyId"), fields, q.get("withCA") is True)
-    if body["entity"] == {} and body["sources"] == [""]:
+    view = _view(profiles, schema, identity, q.get("mergePolicyId"), q.get("withCA") is True)
+    if not view.found:
         raise NotFound(f"No {schema} entity matches {entity_id}", cause="XDM objects not found.")
-    return {body["entityId"]: body}, 200
+    return {view.xid: view.to_dict(fields)}, 200
 
 
 def _events_get(profiles: ProfileBackend, q: dict[str, Any], fields: list[str]) -> dict[str, Any]:
@@ -141,7 +88,7 @@ def _events_get(profiles: ProfileBackend, q: dict[str, Any], fields: list[str]) 
     href = "/entities?" + urlencode(params)
     if q.get("property"):
         href += "&" + urlencode([("property", p) for p in q["property"]])
-    return _event_page_body(page, query, href, None)
+    return page.to_dict(href)
 
 
 async def retrieveMultipleEntities(body: dict[str, Any]) -> Answer:
@@ -168,12 +115,9 @@ async def retrieveMultipleEntities(body: dict[str, Any]) -> Answer:
                 raise BadRequest("each identity needs an entityId")
             namespace = (item.get("entityIdNS") or {}).get("code")
             identity = profiles.identity(item["entityId"], namespace)
-            record = _record(
-                profiles, schema, identity, body.get("mergePolicyId"), fields, body.get("withCA") is True
-            )
-            if schema in B2B_CLASSES:
-                record["requestedIdentity"] = {k: item[k] for k in ("entityId", "entityIdNS") if k in item}
-            results[record["entityId"]] = record
+            view = _view(profiles, schema, identity, body.get("mergePolicyId"), body.get("withCA") is True)
+            requested = {k: item[k] for k in ("entityId", "entityIdNS") if k in item}
+            results[view.xid] = view.to_dict(fields, requested)
         except ApiError as exc:
             error: dict[str, Any] = {"message": exc.message, "statusCode": str(exc.status)}
             if exc.cause:
@@ -208,7 +152,7 @@ def _events_post(
     page = profiles.events(profiles.related(identity, policy), xid, query, policy=policy)
     next_item = {k: v for k, v in item.items() if k != "start"} | {"start": page.next_cursor}
     payload = {**body, "identities": [next_item]}
-    return xid, _event_page_body(page, query, "/entities", payload)
+    return xid, page.to_dict("/entities", payload)
 
 
 async def deleteEntity(**q: Any) -> Answer:

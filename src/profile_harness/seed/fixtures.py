@@ -12,8 +12,8 @@ import yaml
 from profile_harness.openapi.documents import schema_errors
 from profile_harness.store import Store, Tenant
 from profile_harness.store.datasets import Batch, Dataset, parse_time_ms
+from profile_harness.store.entity_views import iso_utc
 from profile_harness.store.merge_policies import MAX_POLICIES, MergePolicy
-from profile_harness.store.profiles import iso_utc
 from profile_harness.store.records import PackedRecords
 
 __all__ = ["FixtureError", "dump_state", "load_document", "load_files", "read_fixture_file"]

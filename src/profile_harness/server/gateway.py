@@ -123,7 +123,12 @@ def tolerant_path(path: str) -> str:
 
 
 class GatewayMiddleware:
-    """Outermost layer: tolerate trailing slashes, then check credentials on Platform paths."""
+    """Tolerate trailing slashes, then check credentials on Platform paths.
+
+    The innermost of our layers before Connexion's exception handling: the fast lane and the journal
+    sit outside it (``app.py``), so the fast lane runs its own credential check and the journal records
+    the gateway's refusals.
+    """
 
     def __init__(self, app: ASGIApp, *, credentials: Credentials, context: Any = None) -> None:
         self.app = app

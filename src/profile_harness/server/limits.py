@@ -33,6 +33,7 @@ __all__ = [
     "check_json",
     "check_tree",
     "check_url",
+    "parsed_body",
     "parsed_json",
 ]
 
@@ -151,6 +152,12 @@ def check_json(body: bytes) -> ParsedBody | None:
         raise BadRequest(f"the request body nests arrays and objects deeper than {MAX_JSON_DEPTH}") from None
     check_tree(value, len(body))
     return ParsedBody(body, value)
+
+
+def parsed_body(scope: Scope) -> ParsedBody | None:
+    """The JSON body the body limit layer parsed for this call, if it parsed one."""
+    parsed: ParsedBody | None = scope.get(_PARSED_KEY)
+    return parsed
 
 
 def parsed_json(scope: Scope, raw: bytes) -> tuple[bool, Any]:

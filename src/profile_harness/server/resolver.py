@@ -8,7 +8,9 @@ that status (vendor types on the edge services, JSON elsewhere), so handlers sta
 
 from __future__ import annotations
 
+import copy
 import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -16,11 +18,14 @@ from typing import Any
 from connexion import NoContent
 from connexion.operations import AbstractOperation
 from connexion.resolver import Resolution, Resolver
+from connexion.utils import is_json_mimetype
 
 from profile_harness.errors import NotBuilt
 from profile_harness.openapi.bundle import iter_operations
+from profile_harness.server.connexion_internals import current_scope
+from profile_harness.server.limits import parsed_body
 
-__all__ = ["HarnessResolver", "media_by_status", "not_built"]
+__all__ = ["HarnessResolver", "json_bodies", "media_by_status", "not_built"]
 
 Handler = Callable[..., Awaitable[Any]]
 
@@ -76,6 +81,50 @@ def _with_media_types(handler: Handler, media: dict[int, str]) -> Handler:
     return wrapped
 
 
+def json_bodies(doc: dict[str, Any]) -> dict[str, Any]:
+    """operationId -> what Connexion passes for an empty body, for each operation whose request bodies
+    are all JSON (the media types the body limit layer parses).
+    """
+    components = doc.get("components", {})
+    table: dict[str, Any] = {}
+    for _path, _method, operation in iter_operations(doc):
+        body = operation.get("requestBody") or {}
+        if "$ref" in body:
+            body = components.get("requestBodies", {}).get(body["$ref"].rsplit("/", 1)[1], {})
+        content = body.get("content") or {}
+        if content and all(is_json_mimetype(media) for media in content):
+            schema = next(iter(content.values())).get("schema") or {}
+            if "$ref" in schema:
+                schema = components.get("schemas", {}).get(schema["$ref"].rsplit("/", 1)[1], {})
+            table[operation["operationId"]] = schema.get("default", {})
+    return table
+
+
+def _with_parsed_body(handler: Handler, default: Any) -> Handler:
+    """``handler`` given the JSON body the body limit layer already parsed, so the body is parsed once.
+
+    Connexion parses the body again for a handler whose signature names ``body`` or takes ``**kwargs``
+    (its parameter decorator reads ``inspect.signature`` after following ``__wrapped__``). The function
+    Connexion sees therefore declares the handler's named parameters only, and has no ``__wrapped__``;
+    the body comes from the call's scope, with Connexion's rule for an empty body (the schema's default).
+    """
+    named = [
+        parameter
+        for name, parameter in inspect.signature(handler).parameters.items()
+        if name != "body" and parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL)
+    ]
+
+    async def with_body(**kwargs: Any) -> Any:
+        parsed = parsed_body(current_scope())
+        body = parsed.value if parsed is not None else None
+        return await handler(body=copy.deepcopy(default) if body is None else body, **kwargs)
+
+    with_body.__name__ = with_body.__qualname__ = getattr(handler, "__name__", "handler")
+    with_body.__doc__ = handler.__doc__
+    with_body.__signature__ = inspect.Signature(named)  # type: ignore[attr-defined]
+    return with_body
+
+
 class HarnessResolver(Resolver):  # type: ignore[misc]
     """Resolve each operation of a bundled document through ``find`` rather than by dotted names."""
 
@@ -85,6 +134,7 @@ class HarnessResolver(Resolver):  # type: ignore[misc]
             operation["operationId"]: find(operation) for _, _, operation in iter_operations(doc)
         }
         self.media = media_by_status(doc)
+        self.json_bodies = json_bodies(doc)
 
     @property
     def not_built(self) -> set[str]:
@@ -100,4 +150,9 @@ class HarnessResolver(Resolver):  # type: ignore[misc]
 
     def resolve(self, operation: AbstractOperation) -> Resolution:
         operation_id = self.resolve_operation_id(operation)
-        return Resolution(self.handler_for(operation_id), operation_id)
+        function = self.handler_for(operation_id)
+        handler = self.handlers.get(operation_id)
+        takes_body = handler is not None and "body" in inspect.signature(handler).parameters
+        if takes_body and operation_id in self.json_bodies:
+            function = _with_parsed_body(function, self.json_bodies[operation_id])
+        return Resolution(function, operation_id)

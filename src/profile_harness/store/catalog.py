@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from profile_harness.errors import BadRequest, NotFound
 from profile_harness.store.clock import Clock, IdSource
 from profile_harness.store.datasets import PROFILE_CLASS, UNION_SCHEMA, Batch, Dataset, DatasetBackend
 from profile_harness.store.parquet import to_parquet
 
-__all__ = ["UNION_SCHEMA", "BatchFile", "CatalogBackend", "CatalogBatch", "CatalogDataset"]
+__all__ = [
+    "PAGE_LIMIT",
+    "UNION_SCHEMA",
+    "BatchFile",
+    "BatchFiles",
+    "CatalogBackend",
+    "CatalogBatch",
+    "CatalogDataset",
+    "DatasetFile",
+]
+
+#: The most entries a Data Access listing holds in one page.
+PAGE_LIMIT = 100
 
 _CLASS_BY_SCHEMA = {
     UNION_SCHEMA: PROFILE_CLASS,
@@ -29,6 +42,61 @@ class BatchFile:
     name: str
     data: bytes
     created_ms: int
+
+
+@dataclass(frozen=True)
+class DatasetFile:
+    """A batch's dataset file (``<batchId>-1``) as Data Access shows it: a folder of Parquet parts.
+
+    Its links point at the server that was asked, so ``to_dict`` takes the Data Access base URL.
+    """
+
+    file_id: str
+    parts: list[BatchFile]  # never empty
+
+    def part(self, name: str) -> BatchFile:
+        match = next((f for f in self.parts if f.name == name), None)
+        if match is None:
+            raise NotFound(f"File {self.file_id} has no part named {name!r}")
+        return match
+
+    def to_dict(self, base_url: str) -> dict[str, Any]:
+        """``GET /files/{fileId}``: the parts, each linked to its bytes."""
+        data = [
+            {
+                "name": f.name,
+                "length": str(len(f.data)),
+                "_links": {"self": {"href": f"{base_url}/files/{self.file_id}?path={quote(f.name)}"}},
+            }
+            for f in self.parts
+        ]
+        return {"data": data, "_page": {"limit": PAGE_LIMIT, "count": len(data)}}
+
+
+@dataclass(frozen=True)
+class BatchFiles:
+    """One page of the dataset files of a batch (``GET /batches/{batchId}/files``)."""
+
+    files: list[DatasetFile]
+    start: int
+    limit: int
+
+    def to_dict(self, base_url: str) -> dict[str, Any]:
+        entries = [
+            {
+                "dataSetFileId": file.file_id,
+                "dataSetViewId": file.parts[0].dataset_id,
+                "version": "1.0.0",
+                "created": str(file.parts[0].created_ms),
+                "updated": str(file.parts[0].created_ms),
+                "size": str(sum(len(f.data) for f in file.parts)),
+                "isValid": True,
+                "_links": {"self": {"href": f"{base_url}/files/{file.file_id}"}},
+            }
+            for file in self.files
+        ]
+        page = entries[self.start : self.start + self.limit]
+        return {"data": page, "_page": {"limit": self.limit, "count": len(page)}}
 
 
 @dataclass(frozen=True)
@@ -175,7 +243,13 @@ class CatalogBackend:
         name = "part-00000.parquet"
         return [BatchFile(self.file_id(batch.id), batch.id, dataset.id, name, data, batch.ingested_at_ms)]
 
-    def dataset_file(self, file_id: str) -> list[BatchFile]:
+    def batch_listing(self, batch_id: str, start: int | None, limit: int | None) -> BatchFiles:
+        """A page of the dataset files of a batch: its one file (``<batchId>-1``), none before it is done."""
+        files = self.batch_files(batch_id)
+        listed = [DatasetFile(files[0].file_id, files)] if files else []
+        return BatchFiles(listed, start or 0, min(limit or PAGE_LIMIT, PAGE_LIMIT))
+
+    def dataset_file(self, file_id: str) -> DatasetFile:
         """The physical files behind a dataset file id (``<batchId>-1``)."""
         batch_id, _, number = file_id.rpartition("-")
         if not batch_id or number != "1" or self.datasets.find_batch(batch_id) is None:
@@ -183,4 +257,4 @@ class CatalogBackend:
         files = self.batch_files(batch_id)
         if not files:
             raise NotFound(f"File {file_id} has no content yet (batch {batch_id} is not complete)")
-        return files
+        return DatasetFile(file_id, files)

@@ -218,13 +218,12 @@ class Destination:
             "version": self.version,
         }
 
-    def to_dict(self) -> dict[str, Any]:
-        """A single destination: DOC-EP puts its self link at the top level."""
-        return {"self": _link(self.href), **self.fields()}
-
-    def to_list_item(self) -> dict[str, Any]:
-        """A destination inside the list: DOC-EP links it through ``_links.self``."""
-        return {"_links": {"self": _link(self.href)}, **self.fields()}
+    def to_dict(self, *, listed: bool = False) -> dict[str, Any]:
+        """The destination; DOC-EP links a single one through a top-level ``self`` and one inside the
+        list through ``_links.self``: the same fields, so one method with the place of the link.
+        """
+        link = {"_links": {"self": _link(self.href)}} if listed else {"self": _link(self.href)}
+        return {**link, **self.fields()}
 
 
 @dataclass

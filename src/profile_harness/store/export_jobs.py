@@ -25,12 +25,13 @@ from profile_harness.store.datasets import (
     identities_of,
     parse_time_ms,
 )
+from profile_harness.store.entity_views import project
 from profile_harness.store.identity import Identity
 from profile_harness.store.jobs import Job, Lifecycle, NewJob
 from profile_harness.store.merge import merge_fragments
 from profile_harness.store.merge_policies import MergePolicy, MergePolicyBackend
 from profile_harness.store.parquet import to_parquet
-from profile_harness.store.profiles import ProfileBackend, project
+from profile_harness.store.profiles import ProfileBackend
 
 __all__ = ["EXPORT_LIFECYCLE", "ExportJob", "ExportJobBackend", "ExportPage"]
 

@@ -22,6 +22,7 @@ How it behaves (DOC-PSS; choices in spec/DECISIONS.md):
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -46,11 +47,12 @@ from profile_harness.store.datasets import (
     identities_of,
     parse_time_ms,
 )
+from profile_harness.store.entity_views import iso_utc
 from profile_harness.store.identity import Identity
 from profile_harness.store.identity_index import IdentityIndex
 from profile_harness.store.jobs import Job, Lifecycle, NewJob
 from profile_harness.store.merge_policies import MergePolicyBackend
-from profile_harness.store.profiles import ProfileBackend, iso_utc
+from profile_harness.store.profiles import ProfileBackend
 
 __all__ = [
     "CHECK_DELAY_MS",
@@ -60,6 +62,8 @@ __all__ = [
     "THRESHOLD",
     "PreviewBackend",
     "Report",
+    "ReportBody",
+    "SampleStatus",
     "compute_report",
     "namespace_id",
     "parse_day",
@@ -175,6 +179,32 @@ class Report:
     @property
     def timestamp(self) -> str:
         return _report_time(self.computed_ms)
+
+
+@dataclass(frozen=True)
+class SampleStatus:
+    """The body of ``/previewsamplestatus``: the last sample's figures and the sample job now."""
+
+    figures: dict[str, Any]  # the last successful report's status, or the figures of no sample
+    running: bool
+    submitted_ms: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        sample_job: dict[str, Any] = {"status": self.running}
+        if self.submitted_ms is not None:
+            sample_job["submissionTimestamp"] = _sample_time(self.submitted_ms)
+        return {**self.figures, "sampleJobRunning": sample_job}
+
+
+@dataclass(frozen=True)
+class ReportBody:
+    """The body of one report endpoint: one part of a :class:`Report` and when it was computed."""
+
+    data: Any  # read from a kept Report: to_dict copies it, so a body never shares the report's state
+    timestamp: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"data": copy.deepcopy(self.data), "reportTimestamp": self.timestamp}
 
 
 class PreviewBackend:
@@ -295,18 +325,15 @@ class PreviewBackend:
 
     # -- reads ------------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> SampleStatus:
         """The last successful sample, with whether a job is running now."""
         self.refresh()
-        running = self.job is not None and not self.job.finished
         last = self.reports[-1] if self.reports else None
-        body = dict(last.status) if last else _no_sample_status()
-        sample_job: dict[str, Any] = {"status": running}
-        submitted = self.job.created_ms if self.job is not None else None
-        if submitted is not None:
-            sample_job["submissionTimestamp"] = _sample_time(submitted)
-        body["sampleJobRunning"] = sample_job
-        return body
+        return SampleStatus(
+            figures=last.status if last else _no_sample_status(),
+            running=self.job is not None and not self.job.finished,
+            submitted_ms=self.job.created_ms if self.job is not None else None,
+        )
 
     def report(self, kind: str, day: str | None = None) -> Report:
         """The newest report, or the newest computed on ``day`` (``YYYY-MM-DD``, UTC)."""
@@ -320,25 +347,25 @@ class PreviewBackend:
             raise NotFound(f"{label} report does not exist.")
         return candidates[-1]
 
-    def dataset_report(self, day: str | None = None) -> dict[str, Any]:
+    def dataset_report(self, day: str | None = None) -> ReportBody:
         report = self.report("dataset", day)
-        return {"data": [dict(entry) for entry in report.datasets], "reportTimestamp": report.timestamp}
+        return ReportBody(report.datasets, report.timestamp)
 
-    def namespace_report(self, day: str | None = None) -> dict[str, Any]:
+    def namespace_report(self, day: str | None = None) -> ReportBody:
         report = self.report("namespace", day)
-        return {"data": [dict(entry) for entry in report.namespaces], "reportTimestamp": report.timestamp}
+        return ReportBody(report.namespaces, report.timestamp)
 
-    def dataset_overlap_report(self, day: str | None = None) -> dict[str, Any]:
+    def dataset_overlap_report(self, day: str | None = None) -> ReportBody:
         report = self.report("datasetOverlap", day)
-        return {"data": dict(report.dataset_overlap), "reportTimestamp": report.timestamp}
+        return ReportBody(report.dataset_overlap, report.timestamp)
 
-    def namespace_overlap_report(self, day: str | None = None) -> dict[str, Any]:
+    def namespace_overlap_report(self, day: str | None = None) -> ReportBody:
         report = self.report("namespaceOverlap", day)
-        return {"data": dict(report.namespace_overlap), "reportTimestamp": report.timestamp}
+        return ReportBody(report.namespace_overlap, report.timestamp)
 
-    def unstitched_report(self) -> dict[str, Any]:
+    def unstitched_report(self) -> ReportBody:
         report = self.report("unstitched")
-        return {"data": json.loads(json.dumps(report.unstitched)), "reportTimestamp": report.timestamp}
+        return ReportBody(report.unstitched, report.timestamp)
 
 
 def parse_day(value: str) -> date:

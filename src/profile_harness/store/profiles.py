@@ -7,7 +7,6 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from profile_harness.errors import BadRequest, Unprocessable
@@ -21,6 +20,7 @@ from profile_harness.store.datasets import (
     fragment_of,
     parse_time_ms,
 )
+from profile_harness.store.entity_views import EventPage, ProfileView
 from profile_harness.store.identity import Identity
 from profile_harness.store.identity_index import IdentityIndex, Segment
 from profile_harness.store.merge import MergedEntity, event_datasets_read, merge_fragments
@@ -29,80 +29,17 @@ from profile_harness.store.merge_policies import MergePolicy, MergePolicyBackend
 __all__ = [
     "MAX_PROPERTY_FILTERS",
     "MAX_RELATED_IDENTITIES",
-    "EventPage",
     "EventQuery",
     "ProfileBackend",
-    "ProfileView",
     "PropertyFilter",
     "event_id",
-    "iso_utc",
     "order_as_sent",
-    "project",
     "refuse_event_filters",
     "require_related_schema",
 ]
 
 MAX_RELATED_IDENTITIES = 50
 MAX_PROPERTY_FILTERS = 3
-
-
-def iso_utc(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_WHOLE: dict[str, Any] = {}  # a selector node that takes the whole value: no sub-field named below it
-_MISSING = object()  # nothing of a value is selected
-
-
-def _selector(fields: list[str]) -> dict[str, Any]:
-    """The dotted paths as a tree of field names; a path that ends at a node takes all of it."""
-    root: dict[str, Any] = {}
-    for path in fields:
-        parts = [p for p in path.strip().split(".") if p]
-        node = root
-        for i, part in enumerate(parts):
-            child = node.get(part)
-            if child is _WHOLE:
-                break  # an enclosing field is already taken whole
-            if i == len(parts) - 1:
-                node[part] = _WHOLE
-            else:
-                if child is None:
-                    child = node[part] = {}
-                node = child
-    return root
-
-
-def _select(value: Any, selector: dict[str, Any]) -> Any:
-    if selector is _WHOLE:
-        return value
-    if isinstance(value, list):
-        # An array is transparent: the selected part of each element, elements with none left out.
-        kept = [part for part in (_select(element, selector) for element in value) if part is not _MISSING]
-        return kept if kept else _MISSING
-    if not isinstance(value, dict):
-        return _MISSING
-    out: dict[str, Any] = {}
-    for name, below in selector.items():
-        if name in value:
-            part = _select(value[name], below)
-            if part is not _MISSING:
-                out[name] = part
-    return out if out else _MISSING
-
-
-def project(record: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
-    """The part of ``record`` that the dotted ``fields`` select; everything when ``fields`` is empty.
-
-    The selector rules of DOC-EP ("Selectors"), which DOC-ENT's `fields` follow: a field comes with
-    its enclosing objects (and nothing else of them) and with all its sub-fields; a path through an
-    array selects that part of every element (an element without it is left out). Maps such as
-    ``identityMap`` are objects like any other. The result shares its selected values with ``record``.
-    """
-    if not fields:
-        return record
-    selected = _select(record, _selector(fields))
-    return {} if selected is _MISSING else selected
 
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -159,15 +96,6 @@ def _comparable(actual: Any, expected: str) -> tuple[Any, Any]:
     if date and isinstance(actual, str):
         return actual[:10].replace("-", ""), "".join(date.groups())
     return str(actual), expected
-
-
-@dataclass(frozen=True)
-class ProfileView:
-    xid: str
-    identity: Identity
-    merged: MergedEntity | None
-    policy: MergePolicy
-    related: frozenset[Identity]
 
 
 @dataclass(frozen=True)
@@ -240,13 +168,6 @@ def refuse_event_filters(schema_name: str, properties: list[str] | None) -> None
             f"property filters apply only to experience events (schema.name={EVENT_CLASS}), "
             f"not to a {schema_name} lookup"
         )
-
-
-@dataclass(frozen=True)
-class EventPage:
-    related_xid: str
-    events: list[tuple[str, int, Fragment]]  # (event id, timestamp ms, fragment)
-    next_cursor: str
 
 
 def event_id(fragment: Fragment) -> str:
@@ -331,7 +252,8 @@ class ProfileBackend:
 
     def view(self, schema_name: str, identity: Identity, policy: MergePolicy, xid: str) -> ProfileView:
         related = self.related(identity, policy)
-        return ProfileView(xid, identity, self.merged(schema_name, related, policy), policy, related)
+        merged = self.merged(schema_name, related, policy)
+        return ProfileView(schema_name, xid, identity, merged, policy, related)
 
     def merged(
         self, schema_name: str, related: frozenset[Identity], policy: MergePolicy
@@ -415,7 +337,7 @@ class ProfileBackend:
             begin = ids.index(query.cursor)
         page = timed[begin : begin + query.limit]
         rest = timed[begin + query.limit :]
-        return EventPage(related_xid, page, rest[0][0] if rest else "")
+        return EventPage(related_xid, page, rest[0][0] if rest else "", query.fields, query.orderby)
 
 
 def _without(records: Records, positions: list[int]) -> Records:
