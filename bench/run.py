@@ -592,7 +592,8 @@ def main() -> None:
             capture_output=True,
             timeout=1200,
         )
-        result["profile"] = str(profile.relative_to(ROOT))
+        # A path inside the checkout is recorded relative to it (results files name no machine paths).
+        result["profile"] = str(profile.relative_to(ROOT) if profile.is_relative_to(ROOT) else profile)
     if args.scale:
         _log(f"scale: {args.scale:,} people (may take long)")
         try:
