@@ -42,6 +42,8 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
     admin = specs.admin_spec()
     admin_index = OperationIndex(admin)
     harness = Harness(options=options, store=store if store is not None else Store())
+    if options.preview_sample_limit is not None:
+        harness.store.preview_sample_limit = options.preview_sample_limit
 
     jsonifier = json_codec.jsonifier()
     app = connexion.AsyncApp(

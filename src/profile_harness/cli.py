@@ -54,6 +54,13 @@ def main() -> None:
     is_flag=True,
     help="Edge services also take application/json (by default 415, as DOC-EP and DOC-TS say).",
 )
+@click.option(
+    "--preview-sample-limit",
+    type=click.IntRange(min=1),
+    default=100_000,  # store.preview_sampling.DEFAULT_SAMPLE_LIMIT (not imported: the CLI starts light)
+    show_default=True,
+    help="Merged profiles a preview sample job reads at most; above it reports are scaled from a sample.",
+)
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     host: str,
@@ -66,6 +73,7 @@ def serve(
     job_timing: tuple[str, ...],
     system_jobs_flavor: str,
     lenient_media_types: bool,
+    preview_sample_limit: int,
     log_level: str,
 ) -> None:
     """Run the mock Profile API server."""
@@ -104,6 +112,7 @@ def serve(
         require_token=require_token,
         system_jobs_flavor=system_jobs_flavor,
         lenient_media_types=lenient_media_types,
+        preview_sample_limit=preview_sample_limit,
     )
     app = create_app(store, options=options)
     # The world and the app live as long as the server: the cyclic collector need not walk them

@@ -30,3 +30,7 @@ class HarnessOptions:
     #: Serve plain calls of bodiless Platform operations without Connexion's per-request stack
     #: (same checks, same answers; see profile_harness.server.fast_lane). Off: every call goes through it.
     fast_lane: bool = True
+    #: Merged profiles a preview sample job reads at most; above it the reports come from a stable
+    #: sample and carry a ``samplingRatio`` below 1 (store.preview_sampling). None: the store's own
+    #: setting (``Store(preview_sample_limit=...)``, 100,000 by default).
+    preview_sample_limit: int | None = None

@@ -202,3 +202,40 @@ def test_createComputedAttribute__other_type_or_format_is_400(
     created = client.post(CA, json=new(expression={"value": SUM}), headers=headers)
     assert created.status_code == 200
     assert created.json()["expression"] == {"type": "PQL", "format": "pql/text", "value": SUM}
+
+
+def test_evaluation__withCA_reads_the_stored_value_until_the_next_run(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    client.post("/__admin/fixtures", json=WORLD)
+    client.post("/__admin/clock", json={"freeze": True, "at": "2024-05-10T12:00:00Z"})
+    client.post(CA, json=new(status="NEW"), headers=headers)
+    client.post("/__admin/clock", json={"advance": "2s"})
+    query = {
+        "schema.name": "_xdm.context.profile",
+        "entityId": "jane@example.com",
+        "entityIdNS": "email",
+        "withCA": "true",
+    }
+
+    def spend() -> Any:
+        (record,) = client.get(E, params=query, headers=headers).json().values()
+        return record["entity"]["_acme0123456789"]["ComputedAttributes"]["weeklySpend"]
+
+    assert spend() == 140
+    late = {
+        "_id": "late",
+        "timestamp": "2024-05-10T11:00:00Z",
+        "identityMap": {"email": [{"id": "jane@example.com"}]},
+        "eventType": "commerce.purchases",
+        "commerce": {"order": {"priceTotal": 7}},
+    }
+    more = tenant_doc(
+        datasets=[profile_dataset("web2", "2024-05-10T12:00:05Z", late, cls="_xdm.context.experienceevent")]
+    )
+    assert client.post("/__admin/fixtures", json=more).status_code < 300
+    assert spend() == 140  # ingested between runs: the stored value is stale
+    client.post("/__admin/clock", json={"advance": "23h"})
+    assert spend() == 140
+    client.post("/__admin/clock", json={"advance": "1h"})  # the daily run has started and ended
+    assert spend() == 147

@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 from tests.conftest import profile_dataset, tenant_doc
 
 OLD = "/data/core/ups/config/computedAttributes"
+E = "/data/core/ups/access/entities"
 
 WORLD = tenant_doc(
     datasets=[
@@ -107,3 +108,42 @@ def test_legacy_patch__expression_value_object_without_type_and_format(
     )
     assert refused.status_code == 400
     assert "PQL" in refused.json()["message"]
+
+
+def test_legacy_values__computed_on_the_profile_in_lookups_with_withCA(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    purchases = [
+        {
+            "_id": f"p{n}",
+            "timestamp": f"2024-05-0{n}T10:00:00Z",
+            "identityMap": {"email": [{"id": "a@example.com"}]},
+            "eventType": "purchase",
+            "price": n * 10,
+        }
+        for n in (1, 2, 3)
+    ]
+    events = profile_dataset("web", "2024-05-03T00:00:00Z", *purchases, cls="_xdm.context.experienceevent")
+    client.post("/__admin/fixtures", json=WORLD)
+    client.post("/__admin/fixtures", json=tenant_doc(datasets=[events]))
+    client.post(OLD, json=new("total", 'xEvent[eventType = "purchase"].sum(price)'), headers=headers)
+    client.post(OLD, json=new("count", 'xEvent[eventType = "purchase"].count()'), headers=headers)
+    # It reads the other two, so it is evaluated after them.
+    average = client.post(
+        OLD, json=new("average", "_acme.summary.total/_acme.summary.count"), headers=headers
+    )
+    assert average.json()["dependencies"]
+    query = {"schema.name": "_xdm.context.profile", "entityId": "a@example.com", "entityIdNS": "email"}
+
+    def summary(**extra: str) -> Any:
+        (record,) = client.get(E, params={**query, **extra}, headers=headers).json().values()
+        return record["entity"]["_acme"]["summary"]
+
+    assert summary() == {"total": 1.5, "count": 2, "average": 0.75}  # the record as ingested
+    assert summary(withCA="true") == {"total": 60, "count": 3, "average": 20}
+    client.patch(
+        f"{OLD}/{average.json()['id']}",
+        json=[{"op": "replace", "path": "/active", "value": False}],
+        headers=headers,
+    )
+    assert summary(withCA="true") == {"total": 60, "count": 3, "average": 0.75}  # inactive: not evaluated

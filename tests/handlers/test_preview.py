@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from profile_harness.app import create_app
+from profile_harness.options import HarnessOptions
 from tests.conftest import policy, profile_dataset, tenant_doc
 
 P = "/data/core/ups/previewsamplestatus"
@@ -197,3 +199,12 @@ def test_preview__nothing_crosses_sandboxes(client: TestClient, headers: dict[st
     other = {**headers, "x-sandbox-name": "dev"}
     assert client.get(P, headers=other).json()["status"] == "NO_SAMPLE"
     assert client.get(P + "/report/namespace", headers=other).status_code == 404
+
+
+def test_previewSampleStatus__sample_limit_option_samples_above_it(headers: dict[str, str]):
+    with TestClient(create_app(options=HarnessOptions(preview_sample_limit=1))) as limited:
+        _load(limited)
+        body = limited.get(P, headers=headers).json()
+        assert (body["numRowsToRead"], body["totalRows"], body["samplingRatio"]) == ("1", "2", 0.5)
+        overlap = limited.get(P + "/report/dataset/overlap", headers=headers).json()["data"]
+        assert sum(overlap.values()) == 2  # scaled rows still add up to the profile count

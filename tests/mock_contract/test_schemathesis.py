@@ -47,7 +47,10 @@ BUSINESS_RULES: dict[str, tuple[frozenset[int], str]] = {
     "patchMergePolicy": (frozenset({400, 409, 422}), "as createMergePolicy; patch paths must exist"),
     "deleteMergePolicy": (frozenset({422}), "a policy active on edge cannot be deleted"),
     "listExportJobs": (frozenset({400}), "offset is an issued token"),
-    "createExportJob": (frozenset({400, 422}), "the destination dataset and merge policy must exist"),
+    "createExportJob": (
+        frozenset({400, 422}),
+        "dataset and merge policy exist; a filter window starts before it ends",
+    ),
     "listDeleteRequests": (frozenset({400}), "sort names a job field; start is an issued token"),
     "createDeleteRequest": (frozenset({400}), "dataSetId and datasetId name one dataset that exists"),
     "listComputedAttributes": (frozenset({400}), "the property filter grammar"),

@@ -4,11 +4,14 @@ the merged profiles (and their events) as lookups see them.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from profile_harness.errors import BadRequest
 from profile_harness.seed.fixtures import load_document
 from profile_harness.store import Store
 from profile_harness.store.datasets import EVENT_CLASS, PROFILE_CLASS, UNION_SCHEMA
@@ -149,3 +152,141 @@ def test_export__any_records_and_fields_give_the_merged_profiles_as_parquet(
         assert {p.split(".")[0] for p in fields} <= set(row)
         assert (event_fields is not None) == ("eventList" in row)
     assert _matched(read, _expected(tenant, len(people), policy_id, fields, event_fields))
+
+
+# -- audience exports (issue 15) -----------------------------------------------------------------
+
+_AUDIENCES = ("aud-a", "aud-b")
+_STATUSES = ("realized", "existing", "exited")
+_DAYS = st.integers(min_value=1, max_value=28)
+#: Per person and audience: not a member, or (namespace, status, day of qualification in March 2024).
+_MEMBERSHIP = st.none() | st.tuples(st.sampled_from(["ups", "ups", "AAM"]), st.sampled_from(_STATUSES), _DAYS)
+
+
+def _qualified(day: int) -> str:
+    return f"2024-03-{day:02d}T12:00:00Z"
+
+
+def _audience_world(people: list[list[tuple[str, str, int] | None]]) -> Tenant:
+    """People with a name (a CRM fragment) and their memberships (a fragment of segmentation's own)."""
+    crm, segments = [], []
+    for i, memberships in enumerate(people):
+        identity = {"identityMap": {"email": [{"id": _email(i)}]}}
+        crm.append({**identity, "person": {"id": i}})
+        membership: dict[str, dict[str, Any]] = {}
+        for audience, held in zip(_AUDIENCES, memberships, strict=True):
+            if held is not None:
+                namespace, status, day = held
+                membership.setdefault(namespace, {})[audience] = {
+                    "status": status,
+                    "lastQualificationTime": _qualified(day),
+                }
+        segments.append({**identity, "segmentMembership": membership})
+    union = {"id": UNION_SCHEMA, "contentType": "application/vnd.adobe.xed+json;version=1"}
+    store = Store(job_timing={"export": JobTiming("instant")})
+    load_document(
+        store,
+        tenant_doc(
+            datasets=[
+                profile_dataset("crm", "2024-05-01T10:00:00Z", *crm),
+                profile_dataset("segments", "2024-05-02T10:00:00Z", *segments),
+                {"id": "out", "name": "out", "class": PROFILE_CLASS, "schemaRef": union, "batches": []},
+            ],
+            mergePolicies=[policy("ts", "pdg", "timestampOrdered", default=True)],
+        ),
+    )
+    return store.tenant(ORG, SANDBOX)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(_MEMBERSHIP, min_size=2, max_size=2), min_size=1, max_size=6),
+    st.lists(
+        st.none() | st.lists(st.sampled_from(_STATUSES), min_size=1, max_size=3), min_size=1, max_size=2
+    ),
+    st.none() | _DAYS,
+    st.none() | _DAYS,
+    st.booleans(),
+)
+def test_audience_export__each_batch_holds_exactly_the_selected_members(
+    people: list[list[tuple[str, str, int] | None]],
+    statuses: list[list[str] | None],
+    start: int | None,
+    end: int | None,
+    per_batch: bool,
+) -> None:
+    tenant = _audience_world(people)
+    segments: list[dict[str, Any]] = []
+    for audience, chosen in zip(_AUDIENCES, statuses, strict=False):
+        segments.append({"segmentId": audience, **({"status": chosen} if chosen is not None else {})})
+    export_filter: dict[str, Any] = {"segments": segments}
+    window = {k: _qualified(d) for k, d in (("startTime", start), ("endTime", end)) if d is not None}
+    if start is not None and end is not None and start > end:
+        window = {}
+    if window:
+        export_filter["segmentQualificationTime"] = window
+    body = {
+        "schema": {"name": PROFILE_CLASS},
+        "destination": {"datasetId": "out", "segmentPerBatch": per_batch},
+        "fields": "person.id",
+        "filter": export_filter,
+    }
+    jobs = tenant.export_jobs
+    job = jobs.get(jobs.create(body).id)
+    assert job.job.state == "SUCCEEDED", job.job.errors
+
+    def members(place: int) -> set[int]:
+        chosen = statuses[place] or ["realized", "existing"]
+        low = _qualified(start) if start is not None and window else None
+        high = _qualified(end) if end is not None and window else None
+        return {
+            i
+            for i, memberships in enumerate(people)
+            if (held := memberships[place]) is not None
+            and held[0] == "ups"
+            and held[1] in chosen
+            and (low is None or _qualified(held[2]) >= low)
+            and (high is None or _qualified(held[2]) <= high)
+        }
+
+    def read(batch_id: str) -> list[int]:
+        rows = [r for part in tenant.catalog.batch_files(batch_id) for r in read_parquet(part.data)]
+        return sorted(r["person"]["id"] for r in rows)
+
+    wanted = [members(place) for place in range(len(segments))]
+    if per_batch:
+        listed = job.to_dict()["destination"]["batches"]
+        assert [b["segmentId"] for b in listed] == [s["segmentId"] for s in segments]
+        for batch, expected in zip(listed, wanted, strict=True):
+            assert read(batch["batchId"]) == sorted(expected)
+    else:
+        assert "batches" not in job.to_dict()["destination"]
+        assert read(job.batch_id) == sorted(set().union(*wanted))
+
+
+@pytest.mark.parametrize(
+    ("export_filter", "words"),
+    [
+        ([], "filter must be an object"),
+        ({"segment": []}, "filter.segment is not a filter field"),
+        ({"segments": {}}, "filter.segments must be an array"),
+        ({"segments": []}, "filter.segments must name at least one audience"),
+        ({"segments": ["a"]}, "filter.segments[0] must be an object"),
+        ({"segments": [{"segmentId": ""}]}, "filter.segments[0].segmentId is required"),
+        ({"segments": [{"segmentId": "a", "segmentNs": 3}]}, "filter.segments[0].segmentNs"),
+        ({"segments": [{"segmentId": "a", "status": []}]}, "filter.segments[0].status"),
+        ({"segments": [{"segmentId": "a", "statuses": []}]}, "filter.segments[0].statuses is not a field"),
+        ({"segmentQualificationTime": {}}, "filter.segmentQualificationTime must be"),
+        ({"segmentQualificationTime": {"endTime": 5}}, "filter.segmentQualificationTime.endTime"),
+        ({"segmentQualificationTime": {"from": "x"}}, "filter.segmentQualificationTime.from is not a field"),
+        ({"fromIngestTimestamp": "soon"}, "filter.fromIngestTimestamp"),
+        ({"emptyProfiles": 1}, "filter.emptyProfiles"),
+    ],
+)
+def test_export_filter__malformed_is_refused_naming_the_field(export_filter: Any, words: str) -> None:
+    tenant = _audience_world([[None, None]])
+    body = {"schema": {"name": PROFILE_CLASS}, "destination": {"datasetId": "out"}, "filter": export_filter}
+    with pytest.raises(BadRequest, match=re.escape(words)):
+        tenant.export_jobs.create(body)
+    assert tenant.export_jobs.page(limit=10).jobs == []
+    assert tenant.datasets.get("out").batches == []

@@ -32,8 +32,12 @@ def _view(
 ) -> ProfileView:
     view = profiles.view(schema, identity, profiles.policy(schema, policy_id), xid_for(*identity))
     if with_ca and schema == PROFILE_CLASS and view.merged is not None:
-        # withCA: computed attribute values join the profile at _<tenant>.ComputedAttributes.
-        view = view.with_entity(context.tenant().computed_attributes.attach(view.merged.entity, view.related))
+        # withCA: the stored computed attribute values join the profile at _<tenant>.ComputedAttributes,
+        # and the legacy attributes' values at their own fields.
+        tenant = context.tenant()
+        entity = tenant.computed_attributes.attach(view.merged.entity, view.related)
+        entity = tenant.legacy_computed_attributes.attach(entity, view.related, schema)
+        view = view.with_entity(entity)
     return view
 
 

@@ -3,7 +3,9 @@
 Deterministic for a given seed. Three datasets: CRM profiles (email + CRM id), loyalty profiles
 (loyalty id + CRM id, no email, so only the identity graph ties them to the CRM record) and web
 events (ECID, with the email on logins). Two merge policies: the default ``timestampOrdered`` +
-``pdg`` and a ``dataSetPrecedence`` + ``none``.
+``pdg`` and a ``dataSetPrecedence`` + ``none``. The CRM records carry the people's membership of three
+audiences (``AUDIENCES``, namespace ``ups``) as segmentation would have written it from the same data:
+gold and platinum loyalty members, purchasers of the last 30 days, visitors of the last 14 days.
 
 The generator writes each record straight into packed form (JSON text and identity keys,
 :mod:`profile_harness.store.records`), never building the world as dicts:
@@ -24,6 +26,7 @@ import numpy as np
 from profile_harness.store.records import PackedBuilder, PackedRecords
 
 __all__ = [
+    "AUDIENCES",
     "CRM_DATASET",
     "DEFAULT_POLICY",
     "DEMO_ORG",
@@ -137,6 +140,38 @@ def _times() -> list[str]:
     return _TIMES
 
 
+GOLD_AUDIENCE = "3c5a1b2e-8f4d-4e6a-9b7c-1d2e3f405a61"  # loyalty tier gold or platinum
+PURCHASERS_AUDIENCE = "8e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a42"  # a purchase in the last 30 days
+VISITORS_AUDIENCE = "b4d3c2e1-0f9a-4b8c-9d7e-6f5a4b3c2d13"  # a web visit in the last 14 days
+AUDIENCES = {
+    GOLD_AUDIENCE: "Gold and platinum loyalty members",
+    PURCHASERS_AUDIENCE: "Purchased in the last 30 days",
+    VISITORS_AUDIENCE: "Visited in the last 14 days",
+}
+_REALIZED_DAYS = 7  # qualified in the last week's evaluations: realized; earlier and still in: existing
+_EXITED_KEPT_DAYS = 30
+_NEVER = 1 << 30
+
+
+def _membership(audience: str, status: str, when: str) -> str:
+    """One ``segmentMembership.ups`` entry as JSON text."""
+    return f'"{audience}":{{"status":"{status}","lastQualificationTime":"{when}"}}'
+
+
+def _recency(memberships: list[str], audience: str, before: int, window_days: int, times: list[str]) -> None:
+    """Membership of "did it in the last ``window_days`` days", ``before`` minutes before ANCHOR.
+
+    In it: qualified at that moment (realized within the last week, else existing). Out of it
+    since: exited when the window passed it by, kept only while that is under 30 days ago (Platform
+    drops memberships exited for longer). Never: no entry.
+    """
+    if before <= window_days * 1440:
+        status = "realized" if before <= _REALIZED_DAYS * 1440 else "existing"
+        memberships.append(_membership(audience, status, times[before]))
+    elif before - window_days * 1440 <= _EXITED_KEPT_DAYS * 1440:
+        memberships.append(_membership(audience, "exited", times[before - window_days * 1440]))
+
+
 _VERSION_4 = (0xF000 << 64) | (0xC000 << 48)
 
 
@@ -170,19 +205,25 @@ def generate_records(people: int, *, seed: int = 7) -> tuple[PackedRecords, Pack
         ecid = f"{getrandbits(120):038d}"[:38]
         home = "Paris" if i == 0 else _CITIES[below(n_cities)]
         country = "FR" if home in ("Paris", "Lyon") else "US"
-        crm.add(
+        crm_text = (
             f'{{"identityMap":{{"email":[{{"id":"{email_text}","primary":true}}],"crmid":[{{"id":"{crm_id}"}}]}},'
             f'"person":{{"name":{{"firstName":"{_text(p["first"])}","lastName":"{_text(p["last"])}"}}}},'
             f'"personalEmail":{{"address":"{email_text}"}},'
             f'"homeAddress":{{"city":"{home}","countryCode":"{country}"}},'
-            f'"mobilePhone":{{"number":"+1-555-{1000 + i:04d}"}}}}',
-            (("email", email), ("crmid", crm_id)),
+            f'"mobilePhone":{{"number":"+1-555-{1000 + i:04d}"}}'
         )
+        memberships: list[str] = []
         if i == 0 or chance() < 0.6:  # loyalty members: known by loyalty id and CRM id, not email
             moved = _CITIES[below(n_cities)]
             points = below(5000)
             tier = _TIERS[below(n_tiers)]
-            updated = times[(1 + below(19)) * 1440]
+            updated_days = 1 + below(19)
+            updated = times[updated_days * 1440]
+            if tier in ("gold", "platinum"):  # qualified when the tier was last updated
+                status = "realized" if updated_days <= _REALIZED_DAYS else "existing"
+                memberships.append(_membership(GOLD_AUDIENCE, status, updated))
+            elif tier == "silver" and i % 3 == 1:  # some silver members were gold until that update
+                memberships.append(_membership(GOLD_AUDIENCE, "exited", updated))
             loyalty_id = f"LOY-{i:05d}"
             loyalty.add(
                 f'{{"identityMap":{{"loyaltyid":[{{"id":"{loyalty_id}","primary":true}}],'
@@ -202,6 +243,8 @@ def generate_records(people: int, *, seed: int = 7) -> tuple[PackedRecords, Pack
             while count >= 7:
                 count = getrandbits(3)
             count += 2
+        last_seen = last_purchase = _NEVER  # minutes before ANCHOR of the latest visit and purchase
+        linked = False  # whether a login ties the ECID's events to the person
         for _ in range(count):
             days = getrandbits(6)  # below(56)
             while days >= 56:
@@ -210,6 +253,7 @@ def generate_records(people: int, *, seed: int = 7) -> tuple[PackedRecords, Pack
             while minutes >= 1440:
                 minutes = getrandbits(11)
             before = days * 1440 + minutes
+            last_seen = min(last_seen, before)
             k = getrandbits(2)  # below(3)
             while k >= 3:
                 k = getrandbits(2)
@@ -219,11 +263,13 @@ def generate_records(people: int, *, seed: int = 7) -> tuple[PackedRecords, Pack
             while page >= 6:
                 page = getrandbits(3)
             logged_in = chance() < 0.5 or i == 0  # a logged-in visit links the ECID to the email
+            linked = linked or logged_in
             identity_map = f'"ecid":[{{"id":"{ecid}","primary":true}}]'
             if logged_in:
                 identity_map += f',"email":[{{"id":"{email_text}"}}]'
             commerce = ""
             if k == 2:  # commerce.purchases
+                last_purchase = min(last_purchase, before)
                 price = round(uniform(10, 400), 2)
                 commerce = f',"commerce":{{"order":{{"priceTotal":{price!r},"currencyCode":"USD"}}}}'
             events.add(
@@ -233,6 +279,12 @@ def generate_records(people: int, *, seed: int = 7) -> tuple[PackedRecords, Pack
                 both if logged_in else alone,
             )
             event_minutes.append(before)
+        if linked:  # never logged in: the visits are an anonymous ECID's, not the person's
+            _recency(memberships, VISITORS_AUDIENCE, last_seen, 14, times)
+            _recency(memberships, PURCHASERS_AUDIENCE, last_purchase, 30, times)
+        if memberships:
+            crm_text += f',"segmentMembership":{{"ups":{{{",".join(memberships)}}}}}'
+        crm.add(crm_text + "}", (("email", email), ("crmid", crm_id)))
     by_time = np.argsort(-np.array(event_minutes, dtype=np.int64), kind="stable")  # oldest first
     return crm.build(), loyalty.build(), events.build().reordered(by_time)
 

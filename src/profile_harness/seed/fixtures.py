@@ -11,6 +11,7 @@ import yaml
 
 from profile_harness.openapi.documents import schema_errors
 from profile_harness.store import Store, Tenant
+from profile_harness.store.audiences import AUDIENCE_DATASET, AudienceDefinition, AudienceError
 from profile_harness.store.datasets import Batch, Dataset, parse_time_ms
 from profile_harness.store.entity_views import iso_utc
 from profile_harness.store.merge_policies import MAX_POLICIES, MergePolicy
@@ -129,6 +130,11 @@ def _apply_tenant(store: Store, doc: dict[str, Any], where: str, *, copy_records
                 raise FixtureError(f"{here}.isActiveOnEdge: {edge[0].id} is already active on edge")
             edge.append(policy)
         tenant.merge_policies.load(policy)
+    if doc.get("audiences"):  # evaluated over the data as it now stands, this document's included
+        try:
+            tenant.audiences.define([AudienceDefinition.from_dict(raw) for raw in doc["audiences"]])
+        except AudienceError as exc:
+            raise FixtureError(f"{where}.audiences{exc.field}: {exc}") from None
     return tenant
 
 
@@ -171,7 +177,10 @@ def load_files(store: Store, paths: Iterable[Path]) -> None:
 
 def _dump_tenant(tenant: Tenant, system_jobs_flavor: str | None = None) -> dict[str, Any]:
     datasets = []
+    audiences = [d.to_dict() for d in tenant.audiences.definitions]
     for dataset in tenant.datasets:
+        if audiences and dataset.id == AUDIENCE_DATASET:  # the definitions are dumped, evaluated again
+            continue
         item: dict[str, Any] = {"id": dataset.id, "name": dataset.name, "class": dataset.schema_class}
         if dataset.description is not None:
             item["description"] = dataset.description
@@ -214,7 +223,10 @@ def _dump_tenant(tenant: Tenant, system_jobs_flavor: str | None = None) -> dict[
     flavor = tenant.system_jobs.flavor or system_jobs_flavor
     if flavor is not None:
         dumped["systemJobsFlavor"] = flavor
-    return dumped | {"datasets": datasets, "mergePolicies": policies}
+    dumped |= {"datasets": datasets, "mergePolicies": policies}
+    if audiences:
+        dumped["audiences"] = audiences
+    return dumped
 
 
 def dump_state(

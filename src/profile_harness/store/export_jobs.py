@@ -4,15 +4,21 @@ Rules (DOC-EXP; choices in spec/DECISIONS.md): the destination dataset must exis
 the profile union schema; ``schema.name`` is required; the merge policy (and its version) must
 exist, else the schema's default policy is used. On success the job's batch holds one row per
 merged profile, restricted to ``fields``, with the profile's events under ``eventList`` when asked.
+
+Audience exports (``filter.segments``) take only the members of the audiences named, read from the
+merged profile's ``segmentMembership`` map, with the statuses asked (realized and existing when none
+are), narrowed by ``filter.segmentQualificationTime``; ``destination.segmentPerBatch`` writes one
+batch per audience, each holding only that audience's members.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from profile_harness.errors import BadRequest, NotBuilt, NotFound, Unprocessable
+from profile_harness.errors import BadRequest, NotFound, Unprocessable
 from profile_harness.store.catalog import CatalogBackend
 from profile_harness.store.clock import Clock, IdSource
 from profile_harness.store.computed.attributes import ComputedAttributeBackend
@@ -28,12 +34,19 @@ from profile_harness.store.datasets import (
 from profile_harness.store.entity_views import project
 from profile_harness.store.identity import Identity
 from profile_harness.store.jobs import Job, Lifecycle, NewJob
-from profile_harness.store.merge import merge_fragments
+from profile_harness.store.merge import MergedEntity, merge_fragments
 from profile_harness.store.merge_policies import MergePolicy, MergePolicyBackend
 from profile_harness.store.parquet import to_parquet
 from profile_harness.store.profiles import ProfileBackend
 
-__all__ = ["EXPORT_LIFECYCLE", "ExportJob", "ExportJobBackend", "ExportPage"]
+__all__ = [
+    "EXPORT_LIFECYCLE",
+    "Audience",
+    "ExportFilter",
+    "ExportJob",
+    "ExportJobBackend",
+    "ExportPage",
+]
 
 EXPORT_LIFECYCLE = Lifecycle("NEW", "PROCESSING", "SUCCEEDED", "FAILED")
 #: Rows per Parquet part: an export is written a part at a time, so memory does not grow with it.
@@ -47,6 +60,168 @@ def _event_order(fragment: Fragment) -> tuple[int, str, str, int]:
 
 def _fields(value: str | None) -> list[str]:
     return [f.strip() for f in (value or "").split(",") if f.strip()]
+
+
+#: Membership statuses an audience export takes when a segment names none: "in the audience".
+IN_AUDIENCE = ("realized", "existing")
+MEMBERSHIP_STATUSES = ("realized", "existing", "exited")
+#: A profile's keys that are not attribute data (``filter.emptyProfiles``): its identities and the
+#: membership map segmentation writes.
+_NOT_ATTRIBUTES = frozenset({"identityMap", "identities", "_id", "segmentMembership"})
+_FILTER_KEYS = ("segments", "segmentQualificationTime", "fromIngestTimestamp", "emptyProfiles")
+
+
+@dataclass(frozen=True)
+class Audience:
+    """One audience of ``filter.segments``: its id, namespace and the statuses taken."""
+
+    segment_id: str
+    namespace: str
+    statuses: tuple[str, ...]
+
+    def has_member(self, entity: dict[str, Any], window: tuple[int | None, int | None]) -> bool:
+        membership = entity.get("segmentMembership")
+        if not isinstance(membership, dict):
+            return False
+        audiences = membership.get(self.namespace)
+        entry = audiences.get(self.segment_id) if isinstance(audiences, dict) else None
+        if not isinstance(entry, dict) or entry.get("status") not in self.statuses:
+            return False
+        start, end = window
+        if start is None and end is None:
+            return True
+        qualified = parse_time_ms(entry.get("lastQualificationTime"))
+        if qualified is None:
+            return False
+        return (start is None or qualified >= start) and (end is None or qualified <= end)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"segmentId": self.segment_id, "segmentNs": self.namespace, "status": list(self.statuses)}
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """``filter`` of an export request, checked: which profiles the export takes."""
+
+    audiences: tuple[Audience, ...] = ()
+    qualified_from_ms: int | None = None
+    qualified_to_ms: int | None = None
+    updated_after_ms: int | None = None
+    #: Profiles with no attribute data beyond identities; only a request with a ``filter`` drops them.
+    empty_profiles: bool = True
+
+    @classmethod
+    def parse(cls, raw: Any) -> ExportFilter:
+        """The filter, or the 400 naming the field that is wrong (nothing is created then)."""
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            raise BadRequest("filter must be an object")
+        unknown = sorted(set(raw) - set(_FILTER_KEYS))
+        if unknown:
+            raise BadRequest(f"filter.{unknown[0]} is not a filter field; use {', '.join(_FILTER_KEYS)}")
+        segments = _list(raw, "segments")
+        if "segments" in raw and not segments:
+            raise BadRequest("filter.segments must name at least one audience")
+        audiences = tuple(_audience(i, s) for i, s in enumerate(segments))
+        window = raw.get("segmentQualificationTime")
+        start = end = None
+        if window is not None:
+            if not isinstance(window, dict) or not window:
+                raise BadRequest(
+                    "filter.segmentQualificationTime must be an object with startTime and/or endTime"
+                )
+            extra = sorted(set(window) - {"startTime", "endTime"})
+            if extra:
+                raise BadRequest(
+                    f"filter.segmentQualificationTime.{extra[0]} is not a field; use startTime, endTime"
+                )
+            start = _time(window, "startTime", "filter.segmentQualificationTime.startTime")
+            end = _time(window, "endTime", "filter.segmentQualificationTime.endTime")
+            if start is not None and end is not None and start > end:
+                raise BadRequest("filter.segmentQualificationTime.startTime is after its endTime")
+        empty = raw.get("emptyProfiles", False)
+        if not isinstance(empty, bool):
+            raise BadRequest("filter.emptyProfiles must be true or false")
+        return cls(
+            audiences=audiences,
+            qualified_from_ms=start,
+            qualified_to_ms=end,
+            updated_after_ms=_time(raw, "fromIngestTimestamp", "filter.fromIngestTimestamp"),
+            empty_profiles=empty,
+        )
+
+    def takes(self, merged: MergedEntity) -> bool:
+        """Whether the profile passes the filter's profile-wide conditions."""
+        if self.updated_after_ms is not None and merged.last_modified_ms <= self.updated_after_ms:
+            return False
+        return self.empty_profiles or any(k not in _NOT_ATTRIBUTES for k in merged.entity)
+
+    def audiences_of(self, entity: dict[str, Any]) -> list[int]:
+        """The places (in ``audiences``) of the audiences the profile is a member of, as selected."""
+        window = (self.qualified_from_ms, self.qualified_to_ms)
+        return [i for i, a in enumerate(self.audiences) if a.has_member(entity, window)]
+
+
+def _list(raw: dict[str, Any], key: str) -> list[Any]:
+    value = raw.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadRequest(f"filter.{key} must be an array")
+    return value
+
+
+def _audience(place: int, raw: Any) -> Audience:
+    where = f"filter.segments[{place}]"
+    if not isinstance(raw, dict):
+        raise BadRequest(f"{where} must be an object with segmentId")
+    extra = sorted(set(raw) - {"segmentId", "segmentNs", "status"})
+    if extra:
+        raise BadRequest(f"{where}.{extra[0]} is not a field; use segmentId, segmentNs, status")
+    segment_id, namespace = raw.get("segmentId"), raw.get("segmentNs", "ups")
+    if not isinstance(segment_id, str) or not segment_id:
+        raise BadRequest(f"{where}.segmentId is required (the audience id)")
+    if not isinstance(namespace, str) or not namespace:
+        raise BadRequest(f"{where}.segmentNs must be a namespace such as ups")
+    statuses = raw.get("status", list(IN_AUDIENCE))
+    if not isinstance(statuses, list) or not statuses or any(s not in MEMBERSHIP_STATUSES for s in statuses):
+        raise BadRequest(f"{where}.status must be a list of {', '.join(MEMBERSHIP_STATUSES)}")
+    return Audience(segment_id, namespace, tuple(dict.fromkeys(statuses)))
+
+
+def _time(raw: dict[str, Any], key: str, where: str) -> int | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    parsed = parse_time_ms(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise BadRequest(f"{where} {value!r} is not an RFC 3339 date-time")
+    return parsed
+
+
+class _PartWriter:
+    """The Parquet parts of one batch, written a chunk of ``ROWS_PER_PART`` rows at a time."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+        self.parts: list[tuple[str, bytes]] = []
+        self.chunk: list[dict[str, Any]] = []
+        self.exported = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.chunk.append(row)
+        if len(self.chunk) == ROWS_PER_PART:
+            self._flush()
+
+    def close(self) -> None:
+        if self.chunk or not self.parts:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.parts.append((f"part-{len(self.parts):05d}.parquet", to_parquet(self.chunk, self.columns)))
+        self.exported += len(self.chunk)
+        self.chunk = []
 
 
 def _write_errors(job: ExportJob, error: Exception) -> list[dict[str, Any]]:
@@ -82,6 +257,16 @@ class ExportJob:
     compute_ids: dict[str, str] = field(default_factory=dict)
     updated_ms: int = 0
     exported: int = 0
+    filter: ExportFilter = field(default_factory=ExportFilter)
+    #: ``filter`` as the request sent it, echoed in the job (None: a plain profile export).
+    filter_body: dict[str, Any] | None = None
+    #: With ``segmentPerBatch`` and audiences: the batch of each audience, in ``filter.segments`` order.
+    audience_batches: list[str] = field(default_factory=list)
+
+    @property
+    def batch_ids(self) -> list[str]:
+        """Every batch the job writes: one per audience with ``segmentPerBatch``, else one."""
+        return self.audience_batches or [self.batch_id]
 
     def to_dict(self) -> dict[str, Any]:
         """The job as DOC-EXP shows it (``metrics`` grow as the job runs)."""
@@ -111,6 +296,13 @@ class ExportJob:
             "imsOrgId": self.policy.org,
             "creationTime": lifecycle.created_ms,
         }
+        if self.audience_batches:
+            body["destination"]["batches"] = [
+                {**audience.to_dict(), "batchId": batch_id}
+                for audience, batch_id in zip(self.filter.audiences, self.audience_batches, strict=True)
+            ]
+        if self.filter_body is not None:
+            body["filter"] = self.filter_body
         if lifecycle.errors:
             body["errors"] = lifecycle.errors
         return body
@@ -180,8 +372,7 @@ class ExportJobBackend:
     # -- create --------------------------------------------------------------------------------
 
     def create(self, body: dict[str, Any]) -> ExportJob:
-        if body.get("filter", {}).get("segments"):
-            raise NotBuilt("createExportJob with filter.segments (audience exports)")
+        export_filter = ExportFilter.parse(body.get("filter"))
         destination = body["destination"]
         dataset_id = destination.get("datasetId") or destination.get("dataSetId")
         if (
@@ -210,23 +401,31 @@ class ExportJobBackend:
                         f"fromIngestTimestamp {raw_from!r} is not an ISO-8601 time or epoch milliseconds"
                     )
         now = self.clock.now_ms()
+        segment_per_batch = bool(destination.get("segmentPerBatch", False))
         job = ExportJob(
             id=self._next_id,
             request_id=self.ids.token(32),
             schema_name=schema_name,
             policy=policy,
             dataset=dataset,
-            segment_per_batch=bool(destination.get("segmentPerBatch", False)),
+            segment_per_batch=segment_per_batch,
             fields=_fields(body.get("fields")),
             event_fields=_fields(event_list.get("fields")) if event_list is not None else None,
             events_from_ms=events_from,
             job=self.new_job("export", EXPORT_LIFECYCLE),
             batch_id=self.ids.batch_id(),
             updated_ms=now,
+            filter=export_filter,
+            filter_body=copy.deepcopy(body["filter"]) if "filter" in body else None,
         )
+        if segment_per_batch and export_filter.audiences:
+            # One batch per audience; the job's ``batchId`` names the first audience's.
+            extra = [self.ids.batch_id() for _ in export_filter.audiences[1:]]
+            job.audience_batches = [job.batch_id, *extra]
         self._next_id += 1
         self._jobs[job.id] = job
-        self.datasets.add_batch(dataset.id, Batch(job.batch_id, now, [], status="loading"))
+        for batch_id in job.batch_ids:
+            self.datasets.add_batch(dataset.id, Batch(batch_id, now, [], status="loading"))
         return job
 
     def _policy(self, schema_name: str, requested: dict[str, Any] | None) -> MergePolicy:
@@ -262,51 +461,57 @@ class ExportJobBackend:
         if job.job.state != before:
             job.updated_ms = now
             if job.job.state == EXPORT_LIFECYCLE.failed:
-                self._batch(job).status = "failed"
+                for batch_id in job.batch_ids:
+                    self._batch(job, batch_id).status = "failed"
 
-    def _batch(self, job: ExportJob) -> Batch:
-        batch = job.dataset.batch(job.batch_id)
+    def _batch(self, job: ExportJob, batch_id: str) -> Batch:
+        batch = job.dataset.batch(batch_id)
         assert batch is not None  # created with the job, removed only by a delete request
         return batch
 
     def _complete(self, job: ExportJob) -> list[dict[str, Any]]:
-        """Write the merged profiles into the job's batch as Parquet parts, a chunk at a time.
+        """Write the merged profiles into the job's batches as Parquet parts, a chunk at a time.
 
         Answers the job's errors when the export could not be written (nothing is then written).
         """
-        batch = self._batch(job)
         try:
-            parts, exported = self._write(job)
+            written = self._write(job)
         except Exception as error:  # any failure of the export is the job's, not the reader's
             return _write_errors(job, error)
-        batch.record_count = exported  # the rows live in the Parquet parts only
-        batch.status = "success"
-        job.exported = exported
+        job.exported = sum(writer.exported for writer in written)
+        for batch_id, writer in zip(job.batch_ids, written, strict=True):
+            batch = self._batch(job, batch_id)
+            batch.record_count = writer.exported  # the rows live in the Parquet parts only
+            batch.status = "success"
+            self.catalog.write_files(job.dataset, batch, writer.parts)
         self.datasets.changed()
-        self.catalog.write_files(job.dataset, batch, parts)
         return []
 
-    def _write(self, job: ExportJob) -> tuple[list[tuple[str, bytes]], int]:
-        """The job's Parquet parts (every asked-for field a column, even where no profile has it)."""
+    def _write(self, job: ExportJob) -> list[_PartWriter]:
+        """The Parquet parts of each of the job's batches (every asked-for field a column, even where
+        no profile has it); with a batch per audience, a profile goes to each audience it is in.
+        """
         columns = list(job.fields)
         if job.event_fields is not None:
             columns += [f"eventList.{f}" for f in job.event_fields] or ["eventList"]
-        parts: list[tuple[str, bytes]] = []
-        chunk: list[dict[str, Any]] = []
-        exported = 0
-        for row in self.rows(job):
-            chunk.append(row)
-            if len(chunk) == ROWS_PER_PART:
-                parts.append((f"part-{len(parts):05d}.parquet", to_parquet(chunk, columns)))
-                exported += len(chunk)
-                chunk = []
-        if chunk or not parts:
-            parts.append((f"part-{len(parts):05d}.parquet", to_parquet(chunk, columns)))
-            exported += len(chunk)
-        return parts, exported
+        writers = [_PartWriter(columns) for _ in job.batch_ids]
+        for row, places in self._selected(job):
+            for place in places if job.audience_batches else [0]:
+                writers[place].add(row)
+        for writer in writers:
+            writer.close()
+        return writers
 
     def rows(self, job: ExportJob) -> Iterator[dict[str, Any]]:
-        """One row per merged profile of the job's schema, under its policy, restricted to its fields."""
+        """The rows of the job: its profiles, restricted to its fields (every audience's, together)."""
+        for row, _ in self._selected(job):
+            yield row
+
+    def _selected(self, job: ExportJob) -> Iterator[tuple[dict[str, Any], list[int]]]:
+        """One row per merged profile of the job's schema that its filter takes, under its policy,
+        restricted to its fields, with the places of the job's audiences the profile is in.
+        """
+        audience_export = bool(job.filter.audiences)
         profiles = self.profiles
         index = profiles.graph
         stitched = job.policy.identity_graph == "pdg"
@@ -316,8 +521,13 @@ class ExportJobBackend:
         for positions in index.groups(job.schema_name, stitched):
             fragments = [index.fragment(p) for p in positions.tolist()]
             merged = merge_fragments(fragments, job.policy.attribute_merge, job.policy.order)
-            if merged is None:
+            if merged is None or not job.filter.takes(merged):
                 continue
+            places: list[int] = []
+            if audience_export:
+                places = job.filter.audiences_of(merged.entity)
+                if not places:
+                    continue
             entity = merged.entity
             related: frozenset[Identity] = frozenset()
             if wants_related:
@@ -337,7 +547,7 @@ class ExportJobBackend:
                     if job.events_from_ms is None or e.updated_ms >= job.events_from_ms
                 ]
                 row = {**row, "eventList": event_list}  # ``row`` may be the merge itself: not changed
-            yield row
+            yield row, places
 
     def page(
         self,
@@ -400,6 +610,7 @@ class ExportJobBackend:
         job = self._jobs.pop(job_id, None)
         if job is None:
             raise NotFound(f"Export job {job_id} does not exist")
-        batch = job.dataset.batch(job.batch_id)
-        if batch is not None and batch.status == "loading":
-            batch.status = "aborted"
+        for batch_id in job.batch_ids:
+            batch = job.dataset.batch(batch_id)
+            if batch is not None and batch.status == "loading":
+                batch.status = "aborted"

@@ -62,6 +62,18 @@ class _Merge:
                         existing.append(entry)
                         seen.add(entry_id)
 
+    def _overlay_memberships(self, target: dict[str, Any], incoming: dict[str, Any]) -> None:
+        """Namespaces and audiences merge per key, but one audience's membership is taken whole from
+        the winning fragment: a later ``exited`` must not keep an earlier ``validUntil`` or payload.
+        """
+        memberships = target["segmentMembership"] = self._own_dict(target.get("segmentMembership"))
+        for namespace, audiences in incoming.items():
+            if type(audiences) is dict:
+                merged = memberships[namespace] = self._own_dict(memberships.get(namespace))
+                merged.update(audiences)
+            else:
+                memberships[namespace] = audiences
+
     def overlay(self, target: dict[str, Any], incoming: dict[str, Any]) -> None:
         """Leaf fields of ``incoming`` override ``target``; objects merge; identityMap is a union."""
         for key, value in incoming.items():
@@ -69,6 +81,9 @@ class _Merge:
                 if key == "identityMap":
                     identity_map = target["identityMap"] = self._own_dict(target.get("identityMap"))
                     self._union_identity_maps(identity_map, value)
+                    continue
+                if key == "segmentMembership":
+                    self._overlay_memberships(target, value)
                     continue
                 current = target.get(key)
                 if type(current) is dict:

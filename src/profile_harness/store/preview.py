@@ -16,8 +16,9 @@ How it behaves (DOC-PSS; choices in spec/DECISIONS.md):
   ``date=YYYY-MM-DD`` picks the newest report computed that day (UTC).
 * Profiles are the merged profiles of the default merge policy of ``_xdm.context.profile``: under
   ``pdg`` one per connected component of the identity graph holding a profile record, under ``none``
-  one per profile record. Events attach to the profiles that share an identity with them. The sample
-  covers the whole store (``samplingRatio`` 1.0).
+  one per profile record. Events attach to the profiles that share an identity with them. Up to the
+  server's sample limit the sample is the whole store (``samplingRatio`` 1.0); above it the job reads a
+  stable sample and scales its counts (:mod:`profile_harness.store.preview_sampling`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -52,6 +53,7 @@ from profile_harness.store.identity import Identity
 from profile_harness.store.identity_index import IdentityIndex
 from profile_harness.store.jobs import Job, Lifecycle, NewJob
 from profile_harness.store.merge_policies import MergePolicyBackend
+from profile_harness.store.preview_sampling import DEFAULT_SAMPLE_LIMIT, Sample, apportion, choose_sample
 from profile_harness.store.profiles import ProfileBackend
 
 __all__ = [
@@ -218,9 +220,12 @@ class PreviewBackend:
         merge_policies: MergePolicyBackend,
         clock: Clock,
         new_job: NewJob,
+        sample_limit: Callable[[], int] = lambda: DEFAULT_SAMPLE_LIMIT,
     ) -> None:
         self.datasets, self.profiles, self.merge_policies = datasets, profiles, merge_policies
         self.clock, self.new_job = clock, new_job
+        #: Merged profiles a sample job reads at most (the server's setting, read when a job ends).
+        self.sample_limit = sample_limit
         self.job: Job | None = None
         self.reports: list[Report] = []
         #: Checks up to this time are worked out (None: none yet); later changes are checked later.
@@ -291,7 +296,13 @@ class PreviewBackend:
         job.advance(at, lambda: self._complete(at), read=read)
 
     def _complete(self, end_ms: int) -> None:
-        report = compute_report(self.datasets, self.merge_policies, end_ms, self._snapshot_at(end_ms))
+        report = compute_report(
+            self.datasets,
+            self.merge_policies,
+            end_ms,
+            self._snapshot_at(end_ms),
+            sample_limit=self.sample_limit(),
+        )
         self._sampled_count = report.unstitched["totalNumberOfProfiles"]
         self.reports.append(report)
         del self.reports[:-MAX_REPORTS]
@@ -408,11 +419,23 @@ class _Snapshot:
     batches: list[tuple[Dataset, Batch]]
     graph: IdentityIndex
 
-    def fragments(self, schema_class: str) -> Iterator[Fragment]:
-        for dataset, batch in self.batches:
-            if dataset.schema_class == schema_class:
-                for index, record in enumerate(batch.records):
-                    yield fragment_of(dataset, batch, index, record)
+    def fragments(self, schema_class: str, sample: Sample | None = None) -> Iterator[Fragment]:
+        """The records of ``schema_class``; with a ``sample``, only those it reads."""
+        if sample is None or sample.keep is None:
+            for dataset, batch in self.batches:
+                if dataset.schema_class == schema_class:
+                    for index, record in enumerate(batch.records):
+                        yield fragment_of(dataset, batch, index, record)
+            return
+        for segment in self.graph.segments:
+            if segment.dataset.schema_class != schema_class:
+                continue
+            size = len(segment.batch.records)
+            for index in np.flatnonzero(sample.keep[segment.base : segment.base + size]).tolist():
+                yield fragment_of(segment.dataset, segment.batch, index, segment.batch.records[index])
+
+    def record_count(self, schema_class: str) -> int:
+        return sum(len(b.records) for d, b in self.batches if d.schema_class == schema_class)
 
 
 def _moved(sampled: int, count: int) -> bool:
@@ -425,10 +448,11 @@ def _graph_type(merge_policies: MergePolicyBackend) -> str:
     return policy.identity_graph if policy else "pdg"
 
 
-def _profiles(snapshot: _Snapshot, graph_type: str) -> tuple[list[_Profile], list[Fragment]]:
-    """The merged profiles (with their fragments and events) and every event of the snapshot."""
-    fragments = list(snapshot.fragments(PROFILE_CLASS))
-    events = list(snapshot.fragments(EVENT_CLASS))
+def _profiles(snapshot: _Snapshot, graph_type: str, sample: Sample) -> list[_Profile]:
+    """The merged profiles of the sample, with their fragments and events."""
+    fragments = list(snapshot.fragments(PROFILE_CLASS, sample))
+    # Under pdg an event joins the profile of its component, so the sample marks the events it needs.
+    events = list(snapshot.fragments(EVENT_CLASS, sample if graph_type == "pdg" else None))
     profiles: list[_Profile] = []
     by_identity: dict[Identity, list[_Profile]] = {}
     if graph_type == "pdg":
@@ -462,18 +486,24 @@ def _profiles(snapshot: _Snapshot, graph_type: str) -> tuple[list[_Profile], lis
                 owners[id(profile)] = profile
         for profile in owners.values():
             profile.events.append(event)
-    return profiles, events
+    return profiles
 
 
-def _spellings(snapshot: _Snapshot) -> dict[str, str]:
+def _scaled_split(split: dict[str, dict[str, int]], count: int, associated: int) -> dict[str, dict[str, int]]:
+    """Each namespace's unstitched profiles and events, scaled to add up to the period's scaled totals."""
+    profiles = apportion({c: v["countOfProfiles"] for c, v in split.items()}, count)
+    events = apportion({c: v["eventsAssociated"] for c, v in split.items()}, associated)
+    return {c: {"countOfProfiles": profiles[c], "eventsAssociated": events[c]} for c in split}
+
+
+def _spellings(records: Iterable[dict[str, Any]]) -> dict[str, str]:
     """Lower-cased namespace code -> how reports spell it: standard spelling, else first seen in data."""
     spelled: dict[str, str] = {}
-    for _, batch in snapshot.batches:
-        for record in batch.records:
-            identity_map = record.get("identityMap")
-            if isinstance(identity_map, dict):
-                for code in map(str, identity_map):
-                    spelled.setdefault(code.lower(), _STANDARD_CODES.get(code.lower(), code))
+    for record in records:
+        identity_map = record.get("identityMap")
+        if isinstance(identity_map, dict):
+            for code in map(str, identity_map):
+                spelled.setdefault(code.lower(), _STANDARD_CODES.get(code.lower(), code))
     return spelled
 
 
@@ -482,8 +512,13 @@ def compute_report(
     merge_policies: MergePolicyBackend,
     now_ms: int,
     snapshot: _Snapshot | None = None,
+    *,
+    sample_limit: int = DEFAULT_SAMPLE_LIMIT,
 ) -> Report:
-    """Every figure of the preview endpoints, from the batches ingested by ``now_ms`` (``snapshot``)."""
+    """Every figure of the preview endpoints, from the batches ingested by ``now_ms`` (``snapshot``).
+
+    Above ``sample_limit`` merged profiles, the figures that need records come from a sample, scaled.
+    """
     if snapshot is None:
         chosen = [(d, b) for d, b in datasets.fragment_batches() if b.ingested_at_ms <= now_ms]
         snapshot = _Snapshot((), chosen, IdentityIndex(chosen))
@@ -492,11 +527,16 @@ def compute_report(
     # default does (timestamp ordered, private graph).
     graph_type = policy.identity_graph if policy else "pdg"
     merge_type = policy.attribute_merge if policy else "timestampOrdered"
-    profiles, events = _profiles(snapshot, graph_type)
-    all_fragments = list(snapshot.fragments(PROFILE_CLASS))
-    total = len(profiles)
+    sample = choose_sample(snapshot.graph, graph_type, sample_limit)
+    profiles = _profiles(snapshot, graph_type, sample)
+    fragments = [f for p in profiles for f in p.fragments]
+    total, sampled = sample.total, len(profiles)
+    scale = sample.scale
     stamp = _report_time(now_ms)
-    spell = _spellings(snapshot)
+    if sample.keep is None:
+        spell = _spellings(record for _, batch in snapshot.batches for record in batch.records)
+    else:  # only the records the sample reads: its profiles' fragments, then their events
+        spell = _spellings(f.record for f in [*fragments, *(e for p in profiles for e in p.events)])
     held = {dataset.id for dataset, _ in snapshot.batches}
 
     def code(identity: Identity) -> str:
@@ -513,9 +553,9 @@ def compute_report(
         count = per_dataset[dataset.id]
         entry: dict[str, Any] = {
             "sampleCount": count,
-            "samplePercentage": _ratio(count, total),
-            "fullIDsCount": count,
-            "fullIDsPercentage": _ratio(count, total),
+            "samplePercentage": _ratio(count, sampled),
+            "fullIDsCount": scale(count),
+            "fullIDsPercentage": _ratio(scale(count), total),
             "name": dataset.name,
         }
         if dataset.description is not None:
@@ -530,23 +570,26 @@ def compute_report(
 
     # Namespace report: profiles and fragments per namespace code, most profiles first.
     ns_profiles = Counter(c for p in profiles for c in {code(i) for i in p.identities})
-    ns_fragments = Counter(c for f in all_fragments for c in {code(i) for i in identities_of(f.record)})
+    ns_fragments = Counter(c for f in fragments for c in {code(i) for i in identities_of(f.record)})
     namespaces = [
         {
             "sampleCount": ns_profiles[c],
-            "samplePercentage": _ratio(ns_profiles[c], total),
+            "samplePercentage": _ratio(ns_profiles[c], sampled),
             "reportTimestamp": stamp,
-            "fullIDsFragmentCount": ns_fragments[c],
-            "fullIDsCount": ns_profiles[c],
-            "fullIDsPercentage": _ratio(ns_profiles[c], total),
+            "fullIDsFragmentCount": scale(ns_fragments[c]),
+            "fullIDsCount": scale(ns_profiles[c]),
+            "fullIDsPercentage": _ratio(scale(ns_profiles[c]), total),
             "code": c,
             "value": namespace_id(c),
         }
         for c in sorted(ns_profiles, key=lambda c: (-ns_profiles[c], c))
     ]
 
-    dataset_overlap = Counter(",".join(sorted(p.datasets)) for p in profiles)
-    namespace_overlap = Counter(",".join(sorted({code(i) for i in p.identities})) for p in profiles)
+    # Overlap rows partition the profiles: scaled, they still add up to the profile count.
+    dataset_overlap = apportion(Counter(",".join(sorted(p.datasets)) for p in profiles), total)
+    namespace_overlap = apportion(
+        Counter(",".join(sorted({code(i) for i in p.identities})) for p in profiles), total
+    )
 
     # Unstitched profiles: one identity only, and no event since the start of the period.
     unstitched: dict[str, Any] = {}
@@ -561,10 +604,11 @@ def compute_report(
             )
             counts["countOfProfiles"] += 1
             counts["eventsAssociated"] += len(profile.events)
+        count, associated = scale(len(quiet)), scale(sum(len(p.events) for p in quiet))
         unstitched[f"{days}days"] = {
-            "countOfProfiles": len(quiet),
-            "eventsAssociated": sum(len(p.events) for p in quiet),
-            "nsDistribution": split,
+            "countOfProfiles": count,
+            "eventsAssociated": associated,
+            "nsDistribution": _scaled_split(split, count, associated),
         }
 
     last_batch = max(
@@ -575,16 +619,18 @@ def compute_report(
         ),
         default=None,
     )
+    fragment_count = snapshot.record_count(PROFILE_CLASS)
+    event_count = snapshot.record_count(EVENT_CLASS)
     status = {
-        "numRowsToRead": str(total),
-        "cosmosDocCount": _quoted(len(all_fragments) + len(events)),
-        "totalFragmentCount": len(all_fragments),
+        "numRowsToRead": str(sampled),
+        "cosmosDocCount": _quoted(fragment_count + event_count),
+        "totalFragmentCount": fragment_count,
         "lastSuccessfulBatchTimestamp": _quoted(iso_utc(last_batch[0]) if last_batch else None),
         "streamingDriven": _quoted("false"),
         "totalRows": str(total),
         "lastBatchId": _quoted(last_batch[1] if last_batch else None),
         "status": SAMPLE_LIFECYCLE.succeeded,
-        "samplingRatio": 1.0,
+        "samplingRatio": sample.ratio,
         "mergeStrategy": f"{merge_type}_auto",
         "lastSampledTimestamp": _sample_time(now_ms),
     }
@@ -597,7 +643,7 @@ def compute_report(
         namespace_overlap=dict(namespace_overlap),
         unstitched={
             "totalNumberOfProfiles": total,
-            "totalNumberOfEvents": len(events),
+            "totalNumberOfEvents": event_count,
             "unstitchedProfiles": unstitched,
         },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from profile_harness.store.audiences import AudienceBackend
 from profile_harness.store.catalog import CatalogBackend
 from profile_harness.store.clock import Clock, IdSource
 from profile_harness.store.computed.attributes import ComputedAttributeBackend
@@ -15,6 +16,7 @@ from profile_harness.store.faults import FaultBook
 from profile_harness.store.jobs import DEFAULT_TIMING, JOB_KINDS, Job, JobTiming, Lifecycle
 from profile_harness.store.merge_policies import MergePolicyBackend, sandbox_info
 from profile_harness.store.preview import PreviewBackend
+from profile_harness.store.preview_sampling import DEFAULT_SAMPLE_LIMIT
 from profile_harness.store.profiles import ProfileBackend
 from profile_harness.store.system_jobs import SystemJobBackend
 
@@ -41,6 +43,7 @@ class Tenant:
             merge_policies=self.merge_policies,
             clock=clock,
             new_job=new_job,
+            sample_limit=lambda: store.preview_sample_limit if store else DEFAULT_SAMPLE_LIMIT,
         )
         self.system_jobs = SystemJobBackend(
             org=org,
@@ -65,9 +68,10 @@ class Tenant:
             new_job=new_job,
         )
         self.legacy_computed_attributes = LegacyComputedAttributeBackend(
-            org=org, sandbox=sandbox, datasets=datasets, clock=clock, ids=ids
+            org=org, sandbox=sandbox, datasets=datasets, clock=clock, ids=ids, profiles=profiles
         )
         self.edge = EdgeBackend(ids)
+        self.audiences = AudienceBackend(datasets, profiles, self.merge_policies, clock, ids.batch_id)
 
     def new_job(self, kind: str, lifecycle: Lifecycle) -> Job:
         """A job of ``kind`` created now, timed by the server's rule, failing if a job fault is pending."""
@@ -85,6 +89,7 @@ class Store:
         seed: int | None = None,
         clock: Clock | None = None,
         job_timing: dict[str, JobTiming] | None = None,
+        preview_sample_limit: int = DEFAULT_SAMPLE_LIMIT,
     ) -> None:
         self.clock = clock or Clock()
         self.ids = IdSource(seed)
@@ -92,6 +97,8 @@ class Store:
         #: How each job kind advances (set per server with --job-timing, per test via the admin API).
         self.default_job_timing = dict.fromkeys(JOB_KINDS, DEFAULT_TIMING) | (job_timing or {})
         self.job_timing: dict[str, JobTiming] = dict(self.default_job_timing)
+        #: Merged profiles a preview sample job reads at most (serve --preview-sample-limit).
+        self.preview_sample_limit = preview_sample_limit
         self._tenants: dict[tuple[str, str], Tenant] = {}
         self._lock = threading.Lock()
 

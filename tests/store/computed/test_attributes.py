@@ -267,3 +267,52 @@ def test_values__nothing_crosses_tenants(
     other = store.tenant("ACMECORP@AdobeOrg", "dev")
     assert other.computed_attributes.page(limit=20, offset=0, sort_by="name", filters=[]).total == 0
     assert other.computed_attributes.values_for(jane(tenant)) == {}
+
+
+def test_values__stored_by_a_run_stale_until_the_next_refresh_run(
+    store: Store, tenant: Tenant, backend: ComputedAttributeBackend
+) -> None:
+    attribute = backend.create(body("spend", status="NEW"))  # 7 DAYS lookback: refreshed daily
+    store.clock.advance(2000)
+    assert backend.values_for(jane(tenant)) == {"spend": 30.5}
+    first = attribute.evaluated_ms
+    late = purchase("2024-05-10T11:00:00Z", 5)  # ingested after the run, dated before it
+    tenant.datasets.add(Dataset("web2", "web2", EVENT_CLASS, 0, [Batch("b3", NOW + 2000, [late])]))
+    assert backend.values_for(jane(tenant)) == {"spend": 30.5}  # stored: stale until the next run
+    store.clock.advance(86_400_000 - 2001)  # one ms before the daily run starts
+    assert backend.values_for(jane(tenant)) == {"spend": 30.5}
+    store.clock.advance(1)  # the run starts; it ends by the job timing (1 s by default)
+    assert backend.values_for(jane(tenant)) == {"spend": 30.5}
+    assert backend.get(attribute.id, read=False).status == "PROCESSED"
+    store.clock.advance(1000)
+    assert backend.values_for(jane(tenant)) == {"spend": 35.5}
+    assert attribute.evaluated_ms == NOW + 86_400_000 + 1000 != first
+    assert attribute.to_dict()["lastEvaluationTs"] == "2024-05-11T12:00:01.000"
+
+
+def test_values__refresh_frequency_follows_the_lookback_and_fast_refresh(
+    backend: ComputedAttributeBackend,
+) -> None:
+    hourly = backend.create(body("h", status="NEW", duration={"count": 3, "unit": "HOURS"}))
+    weekly = backend.create(body("w", status="NEW", duration={"count": 2, "unit": "WEEKS"}))
+    fast = backend.create(body("f", status="NEW", duration={"count": 2, "unit": "WEEKS"}, keepCurrent=True))
+    monthly = backend.create(body("m", status="NEW", duration={"count": 1, "unit": "MONTHS"}))
+    assert hourly.run_start_ms(2) - NOW == 2 * 3_600_000
+    assert weekly.run_start_ms(1) - NOW == 7 * 86_400_000
+    assert fast.run_start_ms(1) - NOW == 86_400_000
+    assert monthly.run_start_ms(1) == parse_time_ms("2024-06-10T12:00:00Z")
+
+
+def test_values__missed_runs_collapse_and_count_covers_profiles_without_events(
+    store: Store, tenant: Tenant, backend: ComputedAttributeBackend
+) -> None:
+    count = backend.create(
+        body("views", status="NEW", expression=pql('xEvent[eventType = "web.view"].count()'))
+    )
+    store.clock.advance(2000)
+    assert backend.values_for(jane(tenant)) == {"views": 0}
+    store.clock.advance(10 * 86_400_000)  # ten daily runs missed: one run, the latest
+    backend.values_for(jane(tenant))
+    assert count.runs == 10
+    assert count.job is not None
+    assert count.job.created_ms == NOW + 10 * 86_400_000

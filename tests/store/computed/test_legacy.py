@@ -15,6 +15,7 @@ from profile_harness.store.computed.legacy import (
     RETURN_SCHEMA,
     SCHEMA_LOOKUP,
     LegacyComputedAttributeBackend,
+    _value,
 )
 from profile_harness.store.datasets import PROFILE_CLASS, Batch, Dataset
 
@@ -167,3 +168,17 @@ def test_patch__a_new_expression_reading_a_missing_field_is_refused(
     with pytest.raises(BadRequest, match=r"_acme\.summary\.nope"):
         backend.patch(attribute.id, patch)
     assert attribute.expression["value"] == "_acme.summary.total/_acme.summary.count"
+
+
+def test_legacy_value__the_evaluated_forms() -> None:
+    entity = {"s": {"total": 9, "count": 3, "zero": 0, "name": "Ann"}}
+    events = [(1, {"eventType": "buy", "price": 4}), (2, {"eventType": "buy", "price": 6})]
+    assert _value('xEvent[eventType = "buy"].sum(price)', entity, events, 10) == 10
+    assert _value("s.total/s.count", entity, events, 10) == 3
+    assert _value("s.total > 5", entity, events, 10) is True
+    assert _value('s.name = "Ann"', entity, events, 10) is True
+    assert _value("s.count", entity, events, 10) == 3
+    assert _value("s.total/s.zero", entity, events, 10) is None  # no value rather than an error
+    assert _value("s.missing + 1", entity, events, 10) is None
+    assert _value("s.name < 3", entity, events, 10) is None
+    assert _value("person.birthDate.getMonth() = currentMonth()", entity, events, 10) is None

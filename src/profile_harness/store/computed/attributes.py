@@ -5,8 +5,16 @@ the lookback fits its unit (HOURS 1-24, DAYS 1-7, WEEKS 1-4, MONTHS 1-6); a new 
 or NEW; a DRAFT can be edited and published (NEW), anything else can only be DISABLED, and DISABLED
 is final; only a DRAFT can be deleted. A NEW attribute is evaluated as a ``computedAttribute`` job:
 NEW -> INITIALIZING (first half of the job) -> PROCESSING -> PROCESSED, or FAILED when its
-expression is outside the evaluated PQL subset (:mod:`profile_harness.store.computed.pql`). A PROCESSED
-attribute gives every profile a value, read from the profile's events as of the evaluation time.
+expression is outside the evaluated PQL subset (:mod:`profile_harness.store.computed.pql`).
+
+Values are stored, as Platform stores them: when an evaluation job completes it computes every
+profile's value from the events inside the lookback as of that moment, and keeps it; lookups read the
+kept value, so it is stale until the next run. Runs repeat at the refresh frequency Adobe documents
+for the lookback (HOURS: hourly, DAYS: daily, WEEKS: weekly, MONTHS: monthly; ``keepCurrent``, fast
+refresh, makes WEEKS and MONTHS daily), counted from the first run's start; each refresh is a new
+``computedAttribute`` job that starts at its scheduled time and ends by the job timing rule. Nothing
+runs by itself: a due run is started, and a finished one stored, when the attribute or a lookup is
+read (the clock decides what is due).
 """
 
 from __future__ import annotations
@@ -30,10 +38,12 @@ from profile_harness.store.computed.pql import (
     expression_object,
     lookback_start_ms,
 )
+from profile_harness.store.datasets import EVENT_CLASS, PROFILE_CLASS, identities_of, parse_time_ms
 from profile_harness.store.identity import Identity
+from profile_harness.store.identity_index import IdentityIndex
 from profile_harness.store.jobs import Job, Lifecycle, NewJob
 from profile_harness.store.merge_policies import sandbox_info
-from profile_harness.store.profiles import EventQuery, ProfileBackend
+from profile_harness.store.profiles import ProfileBackend
 
 __all__ = [
     "DURATION_RANGES",
@@ -44,6 +54,8 @@ __all__ = [
 ]
 
 DURATION_RANGES = {"HOURS": 24, "DAYS": 7, "WEEKS": 4, "MONTHS": 6}
+#: How often a lookback unit is evaluated again (MONTHS: one calendar month, see ``_run_start``).
+REFRESH_MS = {"HOURS": 3_600_000, "DAYS": 86_400_000, "WEEKS": 7 * 86_400_000}
 MAX_LIMIT = 40
 DUPLICATE_NAME = "Function with the same name already exists for the specified schema or definedOn"
 NOT_DRAFT_DELETE = "Only computed attributes in DRAFT status can be deleted"
@@ -106,6 +118,12 @@ class ComputedAttribute:
     job: Job | None = None
     evaluated_ms: int | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    #: Start of the first evaluation run; refresh runs are counted from it.
+    first_run_ms: int | None = None
+    #: How many refresh runs have been started after the first (run ``runs`` is the latest).
+    runs: int = 0
+    #: The values the last completed run stored, per identity of each profile it evaluated.
+    values: dict[Identity, Any] = field(default_factory=dict)
     #: The tenant the attribute belongs to, which its body names (``imsOrgId``, ``sandbox``, ``path``).
     org: str = field(kw_only=True)
     sandbox: str = field(kw_only=True)
@@ -113,6 +131,28 @@ class ComputedAttribute:
     @property
     def analysis(self) -> PqlAnalysis:
         return analyse(str(self.expression.get("value", "")))
+
+    @property
+    def refresh_unit(self) -> str:
+        """The unit of the refresh frequency: the lookback's, or DAYS for fast refresh of longer ones."""
+        unit = str(self.duration["unit"])
+        return "DAYS" if self.keep_current and unit in ("WEEKS", "MONTHS") else unit
+
+    def run_start_ms(self, run: int) -> int:
+        """When run ``run`` starts (0: the first evaluation)."""
+        start = self.first_run_ms or 0
+        unit = self.refresh_unit
+        if unit != "MONTHS":
+            return start + run * REFRESH_MS[unit]
+        # A month later is a month before read backwards: shift by -run months.
+        return lookback_start_ms(start, -run, "MONTHS") if run else start
+
+    def stored_value(self, related: frozenset[Identity]) -> tuple[bool, Any]:
+        """(found, value) the last run stored for the profile of ``related`` identities."""
+        for identity in sorted(related):
+            if identity in self.values:
+                return True, self.values[identity]
+        return False, None
 
     def to_dict(self) -> dict[str, Any]:
         sandbox = sandbox_info(self.sandbox)
@@ -214,29 +254,88 @@ class ComputedAttributeBackend:
 
     # -- evaluation --------------------------------------------------------------------------
 
-    def _start_evaluation(self, attribute: ComputedAttribute) -> None:
+    def _start_evaluation(self, attribute: ComputedAttribute, *, at_ms: int | None = None) -> None:
+        """Start an evaluation run: the first (publishing), or a refresh scheduled at ``at_ms``."""
         job = self.new_job("computedAttribute", LIFECYCLE)
         problem = attribute.analysis.unsupported
         if job.fail_with is None and problem is not None:
             job.fail_with = [{"code": "unsupportedExpression", "msg": f"Expression not supported: {problem}"}]
         attribute.job = job
-        attribute.status = job.state
+        if at_ms is None:
+            attribute.first_run_ms, attribute.runs = job.created_ms, 0
+            attribute.status = job.state
+        else:
+            job.created_ms = at_ms  # the run starts at its scheduled time, whenever it is noticed
 
     def _refresh(self, attribute: ComputedAttribute, *, read: bool) -> None:
         job = attribute.job
         if job is None or attribute.status in ("DRAFT", "DISABLED"):
             return
         now = self.clock.now_ms()
+        if job.finished and attribute.status == "PROCESSED":
+            due = attribute.runs
+            while attribute.run_start_ms(due + 1) <= now:
+                due += 1
+            if due == attribute.runs:
+                return
+            # Runs missed while nobody looked collapse into the latest due one.
+            attribute.runs = due
+            self._start_evaluation(attribute, at_ms=attribute.run_start_ms(due))
+            job = attribute.job
+            assert job is not None
 
         def on_complete() -> None:
-            attribute.evaluated_ms = now
+            self._store_run(attribute, now)
 
+        first_run = attribute.status != "PROCESSED"
         state = job.advance(now, on_complete, read=read)
+        if not first_run:
+            # A refresh run leaves the attribute PROCESSED; a failed one keeps the values stored before.
+            return
         if state == LIFECYCLE.failed:
             attribute.errors = list(job.errors)
         elif state == LIFECYCLE.running and _progress(job, now) < 0.5:
             state = "INITIALIZING"
         attribute.status = state
+
+    def _store_run(self, attribute: ComputedAttribute, now_ms: int) -> None:
+        """Evaluate every profile as of ``now_ms`` and keep the values (what lookups read until the next run).
+
+        A profile is a component of the identity graph; its events are those carrying any of its
+        identities, inside the lookback ending at ``now_ms``. A profile with no value (no matching
+        event, for every aggregation but count) has none stored.
+        """
+        plan = attribute.analysis.plan
+        attribute.evaluated_ms = now_ms
+        if plan is None:
+            attribute.values = {}
+            return
+        start = lookback_start_ms(now_ms, attribute.duration["count"], attribute.duration["unit"])
+        index = self.profiles.graph
+        values: dict[Identity, Any] = {}
+        evaluated: set[Identity] = set()
+        for positions in index.groups(EVENT_CLASS, True):
+            fragments = [index.fragment(p) for p in positions.tolist()]
+            component = _component(index, fragments[0].record)
+            if component is None:
+                continue
+            events = []
+            for fragment in fragments:
+                at = parse_time_ms(fragment.record.get("timestamp")) or fragment.updated_ms
+                if start <= at <= now_ms:
+                    events.append((at, fragment.record))
+            value = plan.evaluate(events, now_ms)
+            evaluated |= component
+            if value is not None:
+                values.update(dict.fromkeys(component, value))
+        # Profiles without any event: only count() has a value for them (0).
+        empty = plan.evaluate([], now_ms)
+        if empty is not None:
+            for positions in index.groups(PROFILE_CLASS, True):
+                component = _component(index, index.fragment(int(positions[0])).record)
+                if component is not None and not component & evaluated:
+                    values.update(dict.fromkeys(component, empty))
+        attribute.values = values
 
     # -- operations --------------------------------------------------------------------------
 
@@ -392,21 +491,17 @@ class ComputedAttributeBackend:
     def values_for(self, related: frozenset[Identity]) -> dict[str, Any]:
         """``{name: value}`` of every PROCESSED attribute for the profile made of ``related`` identities.
 
-        Each value is read from the profile's events inside the attribute's lookback, as of the time
-        the attribute was evaluated; an attribute without a value for this profile is left out.
+        Each value is the one the attribute's last completed run stored for the profile (read from its
+        events inside the lookback as of that run), not one worked out now: between runs it is stale,
+        as on Platform. An attribute without a stored value for this profile is left out.
         """
         values: dict[str, Any] = {}
         for attribute in sorted(self._attributes.values(), key=lambda a: a.sequence):
             self._refresh(attribute, read=False)
-            plan = attribute.analysis.plan
-            if attribute.status != "PROCESSED" or attribute.evaluated_ms is None or plan is None:
+            if attribute.status != "PROCESSED":
                 continue
-            now = attribute.evaluated_ms
-            start = lookback_start_ms(now, attribute.duration["count"], attribute.duration["unit"])
-            query = EventQuery(start_ms=start, end_ms=now + 1, limit=10**9)
-            page = self.profiles.events(related, "", query)
-            value = plan.evaluate(((ts, f.record) for _id, ts, f in page.events), now)
-            if value is not None:
+            found, value = attribute.stored_value(related)
+            if found:
                 values[attribute.name] = value
         return values
 
@@ -423,6 +518,12 @@ class ComputedAttributeBackend:
         if isinstance(target, dict):
             target.update(values)
         return out
+
+
+def _component(index: IdentityIndex, record: dict[str, Any]) -> frozenset[Identity] | None:
+    """The identity-graph component of a record's first identity (None for a record without one)."""
+    found = identities_of(record)
+    return index.component(found[0]) if found else None
 
 
 def _progress(job: Job, now_ms: int) -> float:

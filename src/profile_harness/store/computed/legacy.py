@@ -6,13 +6,22 @@ is the set of fields its datasets' records hold; a field no record has cannot be
 is unique per class; the expression's result type (boolean for a comparison, number for an aggregation
 or arithmetic) must match the field's. An expression that reads ``<path>.<name>`` of another attribute
 depends on it, and an attribute others depend on cannot be deleted (422).
+
+Values (DOC-CA-OLD's ``evaluationInfo.synchronous``): an active attribute is evaluated when a profile
+is looked up with ``withCA`` and its value written at ``<path>.<name>`` of the profile, other
+attributes first when it depends on them. Evaluated: an ``xEvent[...]`` aggregation of the current
+API's subset over all the profile's events, a field or literal, or one binary operation (``+ - * /``
+or a comparison) of two of them; an expression outside that has no value.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import json
+import operator
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,14 +31,18 @@ from profile_harness.errors import BadRequest, NotFound, Unprocessable
 from profile_harness.store import json_patch
 from profile_harness.store.clock import Clock, IdSource
 from profile_harness.store.computed.pql import (
+    analyse,
     expression_object,
     lookup,
     profile_paths,
     referenced_paths,
     result_type,
 )
-from profile_harness.store.datasets import DatasetBackend
+from profile_harness.store.computed.pql.syntax import PqlError, Token, tokenize
+from profile_harness.store.datasets import DatasetBackend, parse_time_ms
+from profile_harness.store.identity import Identity
 from profile_harness.store.merge_policies import sandbox_info
+from profile_harness.store.profiles import ProfileBackend
 
 __all__ = ["LegacyComputedAttribute", "LegacyComputedAttributeBackend"]
 
@@ -40,6 +53,18 @@ RETURN_SCHEMA = (
 )
 HAS_DEPENDENTS = "Cannot perform delete as some other functions are dependent on this function."
 WRITABLE = ("description", "expression", "active")
+_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 @dataclass
@@ -137,11 +162,20 @@ class LegacyComputedAttributeBackend:
     """The old API's computed attributes of one tenant."""
 
     def __init__(
-        self, *, org: str, sandbox: str, datasets: DatasetBackend, clock: Clock, ids: IdSource
+        self,
+        *,
+        org: str,
+        sandbox: str,
+        datasets: DatasetBackend,
+        clock: Clock,
+        ids: IdSource,
+        profiles: ProfileBackend | None = None,
     ) -> None:
         self.org, self.sandbox = org, sandbox
         #: A new attribute's field type is read from the records of its class.
         self.datasets = datasets
+        #: Values are read from the profile and its events.
+        self.profiles = profiles
         self.clock, self.ids = clock, ids
         self._attributes: dict[str, LegacyComputedAttribute] = {}
 
@@ -303,3 +337,81 @@ class LegacyComputedAttributeBackend:
             raise Unprocessable(HAS_DEPENDENTS)
         del self._attributes[attribute_id]
         self._link_dependents()
+
+    # -- values ------------------------------------------------------------------------------
+
+    def attach(
+        self, entity: dict[str, Any], related: frozenset[Identity], schema_name: str
+    ) -> dict[str, Any]:
+        """A copy of a merged ``schema_name`` entity with each active attribute's value at its field."""
+        chosen = [a for a in self.all() if a.active and a.schema_name == schema_name]
+        if not chosen:
+            return entity
+        fragments = self.profiles.event_fragments(related, None) if self.profiles is not None else []
+        events = [(parse_time_ms(f.record.get("timestamp")) or f.updated_ms, f.record) for f in fragments]
+        now = self.clock.now_ms()
+        out = copy.deepcopy(entity)
+        done: set[str] = set()
+
+        def evaluate(attribute: LegacyComputedAttribute) -> None:
+            if attribute.id in done:
+                return
+            done.add(attribute.id)
+            for dependency in attribute.dependencies:  # values it reads are written first
+                if dependency in self._attributes:
+                    evaluate(self._attributes[dependency])
+            value = _value(attribute.expression["value"], out, events, now)
+            if value is not None:
+                _put(out, attribute.field_path, value)
+
+        for attribute in chosen:
+            evaluate(attribute)
+        return out
+
+
+def _value(text: str, entity: dict[str, Any], events: list[tuple[int, dict[str, Any]]], now_ms: int) -> Any:
+    """The value of ``text`` for one profile, or None outside the evaluated forms."""
+    plan = analyse(text).plan
+    if plan is not None:
+        return plan.evaluate(events, now_ms)
+    try:
+        tokens = tokenize(text)[:-1]
+    except PqlError:
+        return None
+    if len(tokens) == 1:
+        return _operand(tokens[0], entity)
+    if len(tokens) != 3 or tokens[1].kind != "op":
+        return None
+    left, right = _operand(tokens[0], entity), _operand(tokens[2], entity)
+    if left is None or right is None:
+        return None
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right))
+    if tokens[1].text in "+-*/":
+        if not numbers or (tokens[1].text == "/" and right == 0):
+            return None
+    elif not numbers and type(left) is not type(right):
+        return None
+    result = _BINARY[tokens[1].text](left, right)
+    return round(result, 10) if isinstance(result, float) else result
+
+
+def _operand(token: Token, entity: dict[str, Any]) -> Any:
+    if token.kind in ("number", "string"):
+        return token.value
+    if token.kind == "path" and token.text in ("true", "false"):
+        return token.text == "true"
+    if token.kind == "path":
+        found, value = lookup(entity, token.text)
+        return value if found else None
+    return None
+
+
+def _put(entity: dict[str, Any], path: str, value: Any) -> None:
+    *parents, name = path.split(".")
+    node = entity
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            return
+        node = child
+    node[name] = value
