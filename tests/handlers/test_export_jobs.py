@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
 from profile_harness.store.parquet import read_parquet
 from tests.conftest import policy, profile_dataset, tenant_doc
@@ -707,3 +708,25 @@ def test_createExportJob__malformed_filter_is_400_naming_the_field(audiences, he
     assert field in response.json()["message"]
     assert audiences.get(JOBS, headers=headers).json()["records"] == []
     assert audiences.get(f"{CATALOG}/batches", headers=headers).json() == batches_before
+
+
+@pytest.mark.parametrize(
+    ("segments", "field"),
+    [
+        ([{"segmentId": "a" * 257}], "segmentId"),
+        ([{"segmentId": "a", "segmentNs": "n" * 65}], "segmentNs"),
+        ([{"segmentId": f"s{i}"} for i in range(501)], "filter.segments"),
+    ],
+)
+def test_createExportJob__audience_filter_is_bounded(
+    client: TestClient, headers: dict[str, str], segments: list[dict[str, str]], field: str
+) -> None:
+    body = {
+        "filter": {"segments": segments},
+        "destination": {"datasetId": "5b020a27e7040801dedba61b"},
+        "schema": {"name": "_xdm.context.profile"},
+    }
+    response = client.post("/data/core/ups/export/jobs", json=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert field in response.json()["message"]
+    assert client.get("/data/core/ups/export/jobs", headers=headers).json()["records"] == []

@@ -9,7 +9,7 @@ from profile_harness.app import create_app
 from profile_harness.options import HarnessOptions
 from profile_harness.server.gateway import Credentials, check_credentials
 from profile_harness.store.merge_policies import sandbox_info
-from tests.conftest import HEADERS
+from tests.conftest import HEADERS, profile_dataset, tenant_doc
 
 PATH = "/data/core/ups/config/mergePolicies"
 
@@ -109,14 +109,20 @@ def _by_sandbox_id(sandbox: str) -> dict[str, str]:
 
 def test_gateway__system_jobs_take_the_sandbox_by_id(client, headers):  # type: ignore[no-untyped-def]
     """DOC-SJ's AWS tab sends x-sandbox-id instead of x-sandbox-name: the call acts in that sandbox."""
+    world = tenant_doc(datasets=[profile_dataset("crm", "2024-06-01T00:00:00Z")])
+    world["tenants"][0]["sandbox"] = "dev-1"
+    assert client.post("/__admin/fixtures", json=world).status_code == 200
     dev = {**headers, "x-sandbox-name": "dev-1"}
-    created = client.post(SYSTEM_JOBS, headers=dev, json={"dataSetId": "5c802d3cd83fc114b741c4b5"})
-    assert created.status_code in (200, 400)  # the dataset may be unknown; the sandbox now exists
+    created = client.post(SYSTEM_JOBS, headers=dev, json={"dataSetId": "crm"})
+    assert created.status_code == 200, created.text
     by_name = client.get(SYSTEM_JOBS, headers=dev)
     by_id = client.get(SYSTEM_JOBS, headers=_by_sandbox_id("dev-1"))
     assert by_id.status_code == 200, by_id.text
+    assert [job["id"] for job in by_id.json()["children"]] == [created.json()["id"]]
     assert by_id.json() == by_name.json()
-    assert client.get(SYSTEM_JOBS, headers=_by_sandbox_id("prod")).status_code == 200
+    in_prod = client.get(SYSTEM_JOBS, headers=_by_sandbox_id("prod"))
+    assert in_prod.status_code == 200, in_prod.text
+    assert in_prod.json()["children"] == []
 
 
 def test_gateway__unknown_sandbox_id_is_refused(client):  # type: ignore[no-untyped-def]

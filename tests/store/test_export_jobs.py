@@ -67,26 +67,28 @@ def _world(people: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> T
             dataset, day = ("web", 1) if j % 2 == 0 else ("app", 2)
             stamp = f"2024-06-0{day}T10:{i:02d}:{j:02d}Z"
             events[dataset].append({**content, **identity, "_id": f"e{i}-{j}", "timestamp": stamp})
-    union = {"id": UNION_SCHEMA, "contentType": "application/vnd.adobe.xed+json;version=1"}
-    store = Store(job_timing={"export": JobTiming("instant")})
-    load_document(
-        store,
-        tenant_doc(
-            datasets=[
-                profile_dataset("crm", "2024-05-01T10:00:00Z", *crm),
-                profile_dataset("loyalty", "2024-05-02T10:00:00Z", *loyalty),
-                profile_dataset("web", "2024-06-02T10:00:00Z", *events["web"], cls=EVENT_CLASS),
-                profile_dataset("app", "2024-06-03T10:00:00Z", *events["app"], cls=EVENT_CLASS),
-                {"id": "out", "name": "out", "class": PROFILE_CLASS, "schemaRef": union, "batches": []},
-            ],
-            mergePolicies=[
-                policy("ts", "pdg", "timestampOrdered", default=True),
-                policy("dp", "pdg", "dataSetPrecedence", order=["crm", "loyalty"]),
-                # Lists one event dataset: the other's events are not read (issue 13.5).
-                policy("dp-app", "pdg", "dataSetPrecedence", order=["loyalty", "crm", "app"]),
-            ],
-        ),
+    return _exporting_tenant(
+        [
+            profile_dataset("crm", "2024-05-01T10:00:00Z", *crm),
+            profile_dataset("loyalty", "2024-05-02T10:00:00Z", *loyalty),
+            profile_dataset("web", "2024-06-02T10:00:00Z", *events["web"], cls=EVENT_CLASS),
+            profile_dataset("app", "2024-06-03T10:00:00Z", *events["app"], cls=EVENT_CLASS),
+        ],
+        [
+            policy("ts", "pdg", "timestampOrdered", default=True),
+            policy("dp", "pdg", "dataSetPrecedence", order=["crm", "loyalty"]),
+            # Lists one event dataset: the other's events are not read (issue 13.5).
+            policy("dp-app", "pdg", "dataSetPrecedence", order=["loyalty", "crm", "app"]),
+        ],
     )
+
+
+def _exporting_tenant(datasets: list[dict[str, Any]], policies: list[dict[str, Any]]) -> Tenant:
+    """A tenant of ``datasets`` and ``policies`` plus the export target ``out``; exports end at once."""
+    union = {"id": UNION_SCHEMA, "contentType": "application/vnd.adobe.xed+json;version=1"}
+    out = {"id": "out", "name": "out", "class": PROFILE_CLASS, "schemaRef": union, "batches": []}
+    store = Store(job_timing={"export": JobTiming("instant")})
+    load_document(store, tenant_doc(datasets=[*datasets, out], mergePolicies=policies))
     return store.tenant(ORG, SANDBOX)
 
 
@@ -182,20 +184,13 @@ def _audience_world(people: list[list[tuple[str, str, int] | None]]) -> Tenant:
                     "lastQualificationTime": _qualified(day),
                 }
         segments.append({**identity, "segmentMembership": membership})
-    union = {"id": UNION_SCHEMA, "contentType": "application/vnd.adobe.xed+json;version=1"}
-    store = Store(job_timing={"export": JobTiming("instant")})
-    load_document(
-        store,
-        tenant_doc(
-            datasets=[
-                profile_dataset("crm", "2024-05-01T10:00:00Z", *crm),
-                profile_dataset("segments", "2024-05-02T10:00:00Z", *segments),
-                {"id": "out", "name": "out", "class": PROFILE_CLASS, "schemaRef": union, "batches": []},
-            ],
-            mergePolicies=[policy("ts", "pdg", "timestampOrdered", default=True)],
-        ),
+    return _exporting_tenant(
+        [
+            profile_dataset("crm", "2024-05-01T10:00:00Z", *crm),
+            profile_dataset("segments", "2024-05-02T10:00:00Z", *segments),
+        ],
+        [policy("ts", "pdg", "timestampOrdered", default=True)],
     )
-    return store.tenant(ORG, SANDBOX)
 
 
 @settings(max_examples=60, deadline=None)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from profile_harness.store.computed.attributes import tenant_namespace
 from profile_harness.store.records import PackedBuilder, PackedRecords
 
 __all__ = [
@@ -317,9 +318,6 @@ def demo_world(*, seed: int = 7, org: str = DEMO_ORG, sandbox: str = DEMO_SANDBO
     ``totalSpend``, ``countPurchases`` and ``averageSpend`` over the person's purchases. The harness
     knows a class's fields from its records, so these make the examples' fields exist.
     """
-    # Imported here: the store package imports this module's neighbours, not the other way round.
-    from profile_harness.store.computed.attributes import tenant_namespace
-
     document = demo_document(20, seed=seed, org=org, sandbox=sandbox)
     datasets = document["tenants"][0]["datasets"]
     crm = datasets[0]["batches"][0]["records"]

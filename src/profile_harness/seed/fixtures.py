@@ -104,13 +104,8 @@ def _apply_tenant(store: Store, doc: dict[str, Any], where: str, *, copy_records
                 )
             defaults[cls] = i
         policy_id = raw.get("id") or store.ids.uuid()
-        try:
-            tenant.merge_policies.get(policy_id)
+        if tenant.merge_policies.bulk_get([policy_id]):
             raise FixtureError(f"{here}.id: merge policy {policy_id} exists already")
-        except FixtureError:
-            raise
-        except Exception:  # NotFound: the id is free
-            pass
         policy = MergePolicy(
             id=policy_id,
             org=tenant.org,

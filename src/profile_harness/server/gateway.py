@@ -167,8 +167,10 @@ class GatewayMiddleware:
         """
         headers = request_headers(scope)
         sandbox_id = headers.get("x-sandbox-id", "").strip()
+        if not sandbox_id:  # the usual call: nothing more to look at
+            return scope, None
         org = headers.get("x-gw-ims-org-id", "").strip()
-        if headers.get("x-sandbox-name", "").strip() or not sandbox_id or not org or self.context is None:
+        if headers.get("x-sandbox-name", "").strip() or not org or self.context is None:
             return scope, None
         name = self.context.store.sandbox_named(org, sandbox_id)
         if name is None:
@@ -176,10 +178,7 @@ class GatewayMiddleware:
                 f"Invalid header: x-sandbox-id {sandbox_id[:64]!r} names no sandbox of this organization"
             )
             return scope, json.dumps({"error_code": "400003", "message": message}).encode()
-        raw = [(key, value) for key, value in scope["headers"] if key.lower() != b"x-sandbox-name"]
-        rewritten = {**scope, "headers": [*raw, (b"x-sandbox-name", name.encode())]}
-        rewritten.pop(_HEADERS_KEY, None)
-        return rewritten, None
+        return _with_header(scope, b"x-sandbox-name", name), None
 
 
 class MediaTypeMiddleware:
@@ -214,7 +213,7 @@ class MediaTypeMiddleware:
             return
         if self.lenient and info.strict_media_type and media_essence(content_type) == "application/json":
             vendor = info.body_media_labels[0]  # each edge operation takes one vendor type
-            await self.app(_with_content_type(scope, vendor), receive, send)
+            await self.app(_with_header(scope, b"content-type", vendor), receive, send)
             return
         await self._refuse(send, info.strict_media_type, content_type, list(info.body_media_labels))
 
@@ -236,7 +235,11 @@ class MediaTypeMiddleware:
         await send_json(send, 400, json.dumps(body).encode())
 
 
-def _with_content_type(scope: Scope, media_type: str) -> Scope:
-    """A copy of ``scope`` whose ``Content-Type`` header is ``media_type``."""
-    headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
-    return {**scope, "headers": [*headers, (b"content-type", media_type.encode())]}
+def _with_header(scope: Scope, name: bytes, value: str) -> Scope:
+    """A copy of ``scope`` whose ``name`` header (lower-case) is ``value``; the parsed headers are
+    dropped, so :func:`request_headers` reads the copy's own.
+    """
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() != name]
+    rewritten = {**scope, "headers": [*headers, (name, value.encode())]}
+    rewritten.pop(_HEADERS_KEY, None)
+    return rewritten

@@ -10,7 +10,7 @@ clock's time. The memberships are written as profile fragments into one dataset 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,11 +115,15 @@ class AudienceBackend:
             return 0
         now_ms = self.clock.now_ms()
         membership = {"status": "realized", "lastQualificationTime": iso_utc(now_ms)}
+        merged: dict[str, list[tuple[tuple[str, str], dict[str, Any]]]] = {}
         members: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         for definition, condition, policy in plans:
-            for identity in self._qualified(condition, policy, now_ms):
-                audiences = members.setdefault(identity, {}).setdefault(definition.namespace, {})
-                audiences[definition.id] = dict(membership)
+            if policy.id not in merged:  # each profile is merged once per policy, not per audience
+                merged[policy.id] = list(self._merged(policy))
+            for identity, entity in merged[policy.id]:
+                if condition.holds(entity, now_ms):
+                    audiences = members.setdefault(identity, {}).setdefault(definition.namespace, {})
+                    audiences[definition.id] = dict(membership)
         records = [
             {"identityMap": {namespace: [{"id": xid, "primary": True}]}, "segmentMembership": memberships}
             for (namespace, xid), memberships in members.items()
@@ -152,16 +156,14 @@ class AudienceBackend:
                 f"[{i}].mergePolicyId", f"no profile merge policy {definition.merge_policy_id} in the sandbox"
             ) from None
 
-    def _qualified(self, condition: Condition, policy: MergePolicy, now_ms: int) -> list[tuple[str, str]]:
-        """One identity of each merged profile (under ``policy``) that satisfies ``condition``."""
+    def _merged(self, policy: MergePolicy) -> Iterator[tuple[tuple[str, str], dict[str, Any]]]:
+        """One identity of each merged profile (under ``policy``) with its merged entity."""
         index = self.profiles.graph
-        found: list[tuple[str, str]] = []
         for positions in index.groups(PROFILE_CLASS, policy.identity_graph == "pdg"):
             fragments = [index.fragment(p) for p in positions.tolist()]
             merged = merge_fragments(fragments, policy.attribute_merge, policy.order)
-            if merged is None or not condition.holds(merged.entity, now_ms):
+            if merged is None:
                 continue
             identities = identities_of(fragments[0].record)
             if identities:
-                found.append(identities[0])
-        return found
+                yield identities[0], merged.entity

@@ -73,7 +73,11 @@ def project(record: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
     """
     if not fields:
         return record
-    selected = _select(record, _selector(fields))
+    return _project(record, _selector(fields))
+
+
+def _project(record: dict[str, Any], selector: dict[str, Any]) -> dict[str, Any]:
+    selected = _select(record, selector)
     return {} if selected is _MISSING else selected
 
 
@@ -140,12 +144,13 @@ class EventPage:
 
     def to_dict(self, next_href: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         """The page; ``next_href`` and ``payload`` (a POST lookup's next request) come from the request."""
+        selector = _selector(list(self.fields)) if self.fields else None  # built once for the page
         children = [
             {
                 "relatedEntityId": self.related_xid,
                 "entityId": event_id,
                 "timestamp": timestamp,
-                "entity": project(fragment.record, list(self.fields)),
+                "entity": fragment.record if selector is None else _project(fragment.record, selector),
                 "lastModifiedAt": iso_utc(fragment.updated_ms),
             }
             for event_id, timestamp, fragment in self.events

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 import operator
 import zlib
@@ -38,6 +39,7 @@ from profile_harness.store.computed.pql import (
     referenced_paths,
     result_type,
 )
+from profile_harness.store.computed.pql.evaluation import EventPlan
 from profile_harness.store.computed.pql.syntax import PqlError, Token, tokenize
 from profile_harness.store.datasets import DatasetBackend, parse_time_ms
 from profile_harness.store.identity import Identity
@@ -347,9 +349,18 @@ class LegacyComputedAttributeBackend:
         chosen = [a for a in self.all() if a.active and a.schema_name == schema_name]
         if not chosen:
             return entity
-        fragments = self.profiles.event_fragments(related, None) if self.profiles is not None else []
-        events = [(parse_time_ms(f.record.get("timestamp")) or f.updated_ms, f.record) for f in fragments]
         now = self.clock.now_ms()
+        events: list[tuple[int, dict[str, Any]]] | None = None  # read once, when an expression needs them
+
+        def read_events() -> list[tuple[int, dict[str, Any]]]:
+            nonlocal events
+            if events is None:
+                fragments = self.profiles.event_fragments(related, None) if self.profiles is not None else []
+                events = [
+                    (parse_time_ms(f.record.get("timestamp")) or f.updated_ms, f.record) for f in fragments
+                ]
+            return events
+
         out = copy.deepcopy(entity)
         done: set[str] = set()
 
@@ -360,7 +371,9 @@ class LegacyComputedAttributeBackend:
             for dependency in attribute.dependencies:  # values it reads are written first
                 if dependency in self._attributes:
                     evaluate(self._attributes[dependency])
-            value = _value(attribute.expression["value"], out, events, now)
+            text = attribute.expression["value"]
+            needs_events = isinstance(_compiled(text), EventPlan)
+            value = _value(text, out, read_events() if needs_events else [], now)
             if value is not None:
                 _put(out, attribute.field_path, value)
 
@@ -369,15 +382,29 @@ class LegacyComputedAttributeBackend:
         return out
 
 
-def _value(text: str, entity: dict[str, Any], events: list[tuple[int, dict[str, Any]]], now_ms: int) -> Any:
-    """The value of ``text`` for one profile, or None outside the evaluated forms."""
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str) -> EventPlan | tuple[Token, ...] | None:
+    """What :func:`_value` evaluates of ``text``: its event plan, else its tokens (None: unreadable).
+
+    Parsed once per expression, not on every profile read that attaches the attribute.
+    """
     plan = analyse(text).plan
     if plan is not None:
-        return plan.evaluate(events, now_ms)
+        return plan
     try:
-        tokens = tokenize(text)[:-1]
+        return tuple(tokenize(text)[:-1])
     except PqlError:
         return None
+
+
+def _value(text: str, entity: dict[str, Any], events: list[tuple[int, dict[str, Any]]], now_ms: int) -> Any:
+    """The value of ``text`` for one profile, or None outside the evaluated forms."""
+    compiled = _compiled(text)
+    if isinstance(compiled, EventPlan):
+        return compiled.evaluate(events, now_ms)
+    if compiled is None:
+        return None
+    tokens = compiled
     if len(tokens) == 1:
         return _operand(tokens[0], entity)
     if len(tokens) != 3 or tokens[1].kind != "op":
