@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test lint check install clean bench contract-deep compat
+.PHONY: serve test lint check install clean bench contract contract-deep compat
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ test: $(STAMP)
 # every request example of Adobe's doc pages replayed verbatim (tests/compat/README.md).
 compat: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider tests/compat
+
+# What a schemathesis user runs: `schemathesis run <document> --checks all` from the project root (so
+# schemathesis.toml applies), with the four headers, against a freshly served demo mock for each
+# description the mock publishes; prints schemathesis' summary (tools/contract.py).
+contract: $(STAMP)
+	$(BIN)/python tools/contract.py
 
 # The schemathesis contract suite with many more examples per operation (make test runs 25).
 contract-deep: $(STAMP)

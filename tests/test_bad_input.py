@@ -458,7 +458,7 @@ def _targeted(ids: dict[str, str]) -> list[Bad]:
             "POST",
             "/__admin/clock",
             {"freeze": True, "at": "1969-12-31T00:00:00Z"},
-            named="1970",
+            named="1969-12-31",  # refused by the schema (spec/admin.yaml ClockTime), which names the value
         ),
         bad("clock: past year 9999", "POST", "/__admin/clock", {"advance": "9999999999d"}, named="9999"),
         bad("clock: unreadable time", "POST", "/__admin/clock", {"freeze": True, "at": "soon"}, named="soon"),
@@ -470,14 +470,14 @@ def _targeted(ids: dict[str, str]) -> list[Bad]:
             "PUT",
             "/__admin/job-timing",
             {"export": "reads:" + "9" * 40},
-            named="too long",
+            named="export",  # refused by the schema's TimingRule pattern, which names the kind
         ),
         bad(
             "fault: bad regex",
             "POST",
             "/__admin/faults",
             {"match": {"path": "("}, "respond": {"status": 500}},
-            named="regular expression",
+            named="regex",  # `format: regex` in spec/admin.yaml
         ),
         bad("fault: unknown preset", "POST", "/__admin/faults", {"job": "export", "fail": "boom"}),
     ]

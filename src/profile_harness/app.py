@@ -15,6 +15,7 @@ from profile_harness.openapi import bundle as specs
 from profile_harness.openapi.index import OperationIndex
 from profile_harness.options import HarnessOptions
 from profile_harness.server import json_codec
+from profile_harness.server.connexion_internals import RepeatedQueryURIParser
 from profile_harness.server.context import Harness
 from profile_harness.server.fast_lane.lane import FastLane
 from profile_harness.server.fast_lane.plans import Router, build_router
@@ -62,6 +63,8 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
         name="platform",
         resolver=platform_resolver,
         validate_responses=options.validate_responses,
+        strict_validation=not options.lenient_query,
+        uri_parser_class=RepeatedQueryURIParser,
         pythonic_params=False,
     )
     app.add_api(
@@ -70,6 +73,8 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
         name="admin",
         resolver=HarnessResolver(admin, handlers.find),
         validate_responses=options.validate_responses,
+        strict_validation=not options.lenient_query,
+        uri_parser_class=RepeatedQueryURIParser,
         pythonic_params=False,
     )
 

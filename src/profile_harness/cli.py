@@ -55,6 +55,12 @@ def main() -> None:
     help="Edge services also take application/json (by default 415, as DOC-EP and DOC-TS say).",
 )
 @click.option(
+    "--lenient-query",
+    is_flag=True,
+    help="Ignore query parameters an operation does not describe, as Platform does (by default a 400 "
+    "that names them, to catch a misspelt parameter).",
+)
+@click.option(
     "--preview-sample-limit",
     type=click.IntRange(min=1),
     default=100_000,  # store.preview_sampling.DEFAULT_SAMPLE_LIMIT (not imported: the CLI starts light)
@@ -73,6 +79,7 @@ def serve(
     job_timing: tuple[str, ...],
     system_jobs_flavor: str,
     lenient_media_types: bool,
+    lenient_query: bool,
     preview_sample_limit: int,
     log_level: str,
 ) -> None:
@@ -112,6 +119,7 @@ def serve(
         require_token=require_token,
         system_jobs_flavor=system_jobs_flavor,
         lenient_media_types=lenient_media_types,
+        lenient_query=lenient_query,
         preview_sample_limit=preview_sample_limit,
     )
     app = create_app(store, options=options)

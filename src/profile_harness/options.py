@@ -27,6 +27,9 @@ class HarnessOptions:
     #: DOC-TS). Lenient: application/json is read as the resource's vendor type (aepp's
     #: createProjection sends it).
     lenient_media_types: bool = False
+    #: A query parameter the operation does not describe is refused with the endpoint's 400, naming it
+    #: (spec/DECISIONS.md, "Unknown query parameters"). Lenient: ignored, as Platform's services do.
+    lenient_query: bool = False
     #: Serve plain calls of bodiless Platform operations without Connexion's per-request stack
     #: (same checks, same answers; see profile_harness.server.fast_lane). Off: every call goes through it.
     fast_lane: bool = True

@@ -128,3 +128,15 @@ def test_spec__validate_runs_against_such_a_description(tmp_path):
     assert "spec: server base path /data/core" in result.output
     assert "Undocumented status code" in result.output
     assert "Response violates schema" not in result.output
+
+
+def test_spec__unquoted_timestamps_are_strings(tmp_path):
+    # PyYAML reads an unquoted 2020-08-01T17:57:58 as a datetime; OpenAPI's YAML 1.2 as a string.
+    text = yaml.safe_dump(SYNTHETIC).replace("example: seven", "example: 2020-08-01T17:57:58.697")
+    path = tmp_path / "timestamps.yaml"
+    path.write_text(text.replace("type: integer", "type: string"), encoding="utf-8")
+    contract = load_contract(path)
+    items = contract.document["components"]["schemas"]["Things"]["properties"]["things"]["items"]
+    assert items["properties"]["count"]["example"] == "2020-08-01T17:57:58.697000"
+    assert not [note for note in contract.notes if "/count breaks" in note]
+    assert any(note.startswith("unquoted dates and times") for note in contract.notes)

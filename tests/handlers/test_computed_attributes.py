@@ -239,3 +239,62 @@ def test_evaluation__withCA_reads_the_stored_value_until_the_next_run(
     assert spend() == 140
     client.post("/__admin/clock", json={"advance": "1h"})  # the daily run has started and ended
     assert spend() == 147
+
+
+def test_listComputedAttributes__filter_pattern_is_the_spec_s(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    from profile_harness.openapi.bundle import platform_spec
+    from profile_harness.store.computed.attributes import PROPERTY_FILTER
+
+    parameters = platform_spec()["paths"]["/data/core/ca/attributes"]["get"]["parameters"]
+    prop = next(p for p in parameters if p.get("name") == "property")
+    assert prop["schema"]["items"]["pattern"] == PROPERTY_FILTER
+    client.post(CA, json=new("alpha"), headers=headers)
+    # Commas inside contains() are part of one filter, not separators of the repeated parameter.
+    listed = client.get(f"{CA}?property=status%3Dcontains(new,draft)&property=name!%3Dx", headers=headers)
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["_page"]["totalCount"] == 1
+    # A value may hold `|` and `,`: one repeated parameter is one filter (RepeatedQueryURIParser).
+    piped = client.get(f"{CA}?property=name%3Da|b,c", headers=headers)
+    assert piped.status_code == 200, piped.text
+    assert piped.json()["_page"]["totalCount"] == 0
+    for bad in (",", "name%3D", "createEpoch%3E%3D" + "9" * 20):
+        refused = client.get(f"{CA}?property={bad}", headers=headers)
+        assert refused.status_code == 400, bad
+        assert set(refused.json()) == {"code", "message"}
+
+
+def test_createComputedAttribute__duration_range_per_unit_and_no_other_member(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    for duration in (
+        {"count": 24, "unit": "HOURS"},
+        {"count": 4, "unit": "WEEKS"},
+        {"count": 6, "unit": "MONTHS"},
+    ):
+        assert (
+            client.post(CA, json=new(f"ok{duration['unit']}", duration=duration), headers=headers).status_code
+            == 200
+        )
+    for duration in (
+        {"count": 5, "unit": "WEEKS"},
+        {"count": 7, "unit": "MONTHS"},
+        {"count": 7, "unit": "DAYS", "extra": 1},
+    ):
+        assert client.post(CA, json=new("bad", duration=duration), headers=headers).status_code == 400, (
+            duration
+        )
+
+
+def test_updateComputedAttribute__whole_body_sent_back_is_taken(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    created = client.post(CA, json=new(), headers=headers).json()
+    back = {**created, "description": "changed"}
+    updated = client.patch(f"{CA}/{created['id']}", json=back, headers=headers)
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["description"] == "changed"
+    refused = client.patch(f"{CA}/{created['id']}", json={"errors": []}, headers=headers)
+    assert refused.status_code == 400
+    assert refused.json()["message"] == "errors is set by the system and cannot be changed"

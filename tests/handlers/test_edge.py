@@ -227,13 +227,22 @@ def test_createProjectionConfiguration__current_version_is_ignored(send, destina
     assert response.json()["version"] == 1
 
 
-@pytest.mark.parametrize("selector", ["emails, person", "person(firstName", "a,,b", "a.", "a()"])
-def test_createProjectionConfiguration__broken_selector_is_422(send, destination, projection, selector):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("selector", ["person(firstName", "a),b", "a(b)),c"])
+def test_createProjectionConfiguration__unbalanced_selector_is_422(send, destination, projection, selector):  # type: ignore[no-untyped-def]
     response = projection(destination()["id"], selector)
     assert response.status_code == 422
     problem = response.json()
     assert problem["title"] == "Unprocessable Entity"
     assert "selector" in problem["detail"]
+    assert send("GET", PROJECTIONS).json()["_embedded"]["projectionConfigs"] == []
+
+
+@pytest.mark.parametrize("selector", ["emails, person", "a,,b", "a.", "a()", "a(b).c", "a\n", " a"])
+def test_createProjectionConfiguration__selector_off_pattern_is_400(send, destination, projection, selector):  # type: ignore[no-untyped-def]
+    response = projection(destination()["id"], selector)
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "selector" in response.json()["detail"]
     assert send("GET", PROJECTIONS).json()["_embedded"]["projectionConfigs"] == []
 
 
@@ -299,7 +308,8 @@ def test_updateProjectionConfiguration__rewrite_and_conflicts(send, destination,
     assert send("PUT", path, {**base, "name": "taken"}).status_code == 409
     assert send("PUT", path, {**base, "currentVersion": 3}).status_code == 409
     assert send("PUT", path, {**base, "destinationId": "nope"}).status_code == 404
-    assert send("PUT", path, {**base, "selector": "a b"}).status_code == 422
+    assert send("PUT", path, {**base, "selector": "a b"}).status_code == 400
+    assert send("PUT", path, {**base, "selector": "a(b"}).status_code == 422
     assert send("GET", path).json() == config
 
     response = send("PUT", path, base)
@@ -313,6 +323,36 @@ def test_updateProjectionConfiguration__rewrite_and_conflicts(send, destination,
     assert send("PUT", f"{PROJECTIONS}/nope", base).json()["title"] == (
         "The projection configuration has not yet been created."
     )
+
+
+def test_updateProjectionConfiguration__what_get_returned_is_taken_back(send, destination, projection):  # type: ignore[no-untyped-def]
+    # The server-owned fields (`_links`, `_embedded`, `id`, `version`, `schemaName`) are readOnly in
+    # the request schema: a client may send back what it read, with its changes.
+    created = projection(destination()["id"], "emails", name="mine").json()
+    path = f"{PROJECTIONS}/{created['id']}"
+    read = send("GET", path).json()
+    response = send("PUT", path, {**read, "selector": "emails,person(lastName)", "schemaName": "other"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["selector"] == "emails,person(lastName)"
+    assert body["version"] == 2
+    assert body["schemaName"] == "_xdm.context.profile"
+    assert body["id"] == created["id"]
+
+
+def test_putProjectionDestination__what_get_returned_is_taken_back(send, destination):  # type: ignore[no-untyped-def]
+    created = destination()
+    path = f"{DESTINATIONS}/{created['id']}"
+    read = send("GET", path).json()
+    changed = {**read, "dataCenters": ["VA5"], "currentVersion": read["version"], "id": "other", "version": 9}
+    response = send("PUT", path, changed)
+    assert response.status_code == 200, response.text
+    assert response.json()["dataCenters"] == ["VA5"]
+    assert response.json()["version"] == 2
+    assert response.json()["id"] == created["id"]
+    listed = send("GET", DESTINATIONS).json()["_embedded"]["projectionDestinations"][0]
+    again = send("PUT", path, {**listed, "currentVersion": 2})
+    assert again.status_code == 200, again.text
 
 
 def test_deleteProjectionConfiguration__204_then_404(send, destination, projection):  # type: ignore[no-untyped-def]

@@ -200,6 +200,48 @@ def test_retrieveMultipleEntities__event_pages_follow_payloads(world, headers): 
     assert seen == ["e1", "e2", "e3", "e4", "e5"]
 
 
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_entities__empty_entity_id_is_refused_by_the_schema(world, headers, method):  # type: ignore[no-untyped-def]
+    # entityId has minLength 1: the validator's 400, in the entities service's error shape.
+    response = world.request(method, E, headers=headers, params={"schema.name": PROFILE, "entityId": ""})
+    assert response.status_code == 400
+    assert response.json()["statusCode"] == "400"
+    assert "entityId" in response.json()["message"]
+
+
+@pytest.mark.parametrize("bad", ["=1", "a b=1", "points", "po ints>1", "a/b=1", "\x1ca=1", "\ta=1"])
+def test_retrieveEntity__property_outside_the_schema_pattern_is_400(world, headers, bad):  # type: ignore[no-untyped-def]
+    response = _events(world, headers, property=[bad])
+    assert response.status_code == 400
+    assert response.json()["statusCode"] == "400"
+
+
+def test_retrieveEntity__property_value_may_hold_line_breaks(world, headers):  # type: ignore[no-untyped-def]
+    # The schema's pattern constrains the path and the operator; the value is any (URL-decoded) text.
+    response = _events(world, headers, property=["eventType != a\nb", "commerce.order.priceTotal>=30"])
+    assert response.status_code == 200, response.text
+    assert [c["entityId"] for c in response.json()["children"]] == ["e3", "e4", "e5"]
+
+
+def test_retrieveEntity__id_without_namespace_that_is_no_xid_is_404(world, headers):  # type: ignore[no-untyped-def]
+    response = _get(world, headers, entityId="jane@example.com")
+    assert response.status_code == 404
+    assert response.json()["statusCode"] == "404"
+    assert "entityIdNS" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "identity", [{"entityId": "nobody@example.com", "entityIdNS": "email"}, {"entityId": "NotAnXid"}]
+)
+def test_deleteEntity__unknown_identity_is_404_before_the_merge_policy(world, headers, identity):  # type: ignore[no-untyped-def]
+    params = {"schema.name": PROFILE, "mergePolicyId": "no-such-policy", **identity}
+    response = world.delete(E, headers=headers, params=params)
+    assert response.status_code == 404
+    known = {"schema.name": PROFILE, "entityId": "L-1", "entityIdNS": "loyaltyid", "mergePolicyId": "nope"}
+    assert world.delete(E, headers=headers, params=known).status_code == 422
+    assert _get(world, headers, entityId="jane@example.com", entityIdNS="email").status_code == 200
+
+
 def test_deleteEntity__removes_the_profile(world, headers):  # type: ignore[no-untyped-def]
     response = world.delete(
         E, headers=headers, params={"schema.name": PROFILE, "entityId": "L-1", "entityIdNS": "loyaltyid"}
@@ -224,14 +266,22 @@ def test_retrieveEntity__event_lookup_needs_related_schema(world, headers):  # t
     assert "relatedSchema.name" in response.json()["message"]
 
 
-def test_retrieveMultipleEntities__event_lookup_needs_related_schema(world, headers):  # type: ignore[no-untyped-def]
-    body = {
+@pytest.mark.parametrize("related", [None, {}, {"name": ""}])
+def test_retrieveMultipleEntities__event_lookup_needs_related_schema(world, headers, related):  # type: ignore[no-untyped-def]
+    # The request schema states the rule (EntityLookupRequest's anyOf), so the validator answers it.
+    body: dict[str, Any] = {
         "schema": {"name": EVENTS},
         "identities": [{"relatedEntityId": "C-1", "entityIdNS": {"code": "crmid"}}],
     }
+    if related is not None:
+        body["relatedSchema"] = related
     response = world.post(E, headers=headers, json=body)
     assert response.status_code == 400
-    assert "relatedSchema.name" in response.json()["message"]
+    assert response.json()["statusCode"] == "400"
+    assert (
+        "relatedSchema" in response.json()["message"]
+        or "any of the given schemas" in response.json()["message"]
+    )
 
 
 def test_retrieveEntity__property_filters_only_events(world, headers):  # type: ignore[no-untyped-def]

@@ -730,3 +730,130 @@ def test_createExportJob__audience_filter_is_bounded(
     assert response.status_code == 400, response.text
     assert field in response.json()["message"]
     assert client.get("/data/core/ups/export/jobs", headers=headers).json()["records"] == []
+
+
+# -- issue 16: the rules the spec states, and the demo data its examples name -----------------------
+
+
+def _operation(operation_id: str) -> dict[str, Any]:
+    """The operation of the published spec, with its path's parameters among its own."""
+    from profile_harness.openapi.bundle import iter_operations, platform_spec
+
+    spec = platform_spec()
+    path, op = next((p, op) for p, _, op in iter_operations(spec) if op["operationId"] == operation_id)
+    return {**op, "parameters": spec["paths"][path].get("parameters", []) + op.get("parameters", [])}
+
+
+@pytest.mark.parametrize(
+    ("offset", "status"),
+    [("1538573416687_722", 200), ("1_2\n", 200), ("1_2_3", 400), ("\u0661_\u0662", 400), ("x_1", 400)],
+)
+def test_listExportJobs__offset_is_the_pattern_of_the_spec(world, headers, offset, status):  # type: ignore[no-untyped-def]
+    # `^[0-9]{1,19}_[0-9]{1,19}$`, read as the validator reads it (re.search: `$` before a final newline).
+    response = world.get(JOBS, headers=headers, params={"offset": offset})
+    assert response.status_code == status, response.text
+
+
+def test_createExportJob__one_dataset_spelling_only(world, headers):  # type: ignore[no-untyped-def]
+    dataset_id = _dataset(world, headers)
+    both = {"datasetId": dataset_id, "dataSetId": dataset_id}
+    response = world.post(
+        JOBS, headers=headers, json={"schema": {"name": "_xdm.context.profile"}, "destination": both}
+    )
+    assert response.status_code == 400, response.text
+    assert set(response.json()) == {"code", "message"}
+    assert world.get(JOBS, headers=headers).json()["records"] == []
+    assert _export(world, headers, dataset_id).status_code == 200
+    spelled = {"schema": {"name": "_xdm.context.profile"}, "destination": {"dataSetId": dataset_id}}
+    assert world.post(JOBS, headers=headers, json=spelled).status_code == 200
+
+
+def test_createDataset__schema_id_must_be_an_xdm_id(world, headers):  # type: ignore[no-untyped-def]
+    body = {"name": "x", "schemaRef": {"id": "urn:not-xdm", "contentType": UNION["contentType"]}}
+    response = world.post(f"{CATALOG}/dataSets", headers=headers, json=body)
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/json")
+    assert "schemaRef" in response.json()["detail"] or "ns" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("range_header", "status"),
+    [
+        ("bytes=0-3", 206),
+        ("bytes=-4", 206),
+        ("bytes=3-0", 200),  # last before first: ignored (RFC 9110 14.2), the whole file
+        ("bytes=-0", 416),
+        ("bytes=99999999-", 416),
+        ("bytes=0-1,4-5", 400),  # one range only (the spec's pattern)
+        ("pages=1", 400),
+    ],
+)
+def test_getFile__range_forms(world, headers, range_header, status):  # type: ignore[no-untyped-def]
+    job = _export(world, headers, _dataset(world, headers)).json()
+    world.post("/__admin/clock", json={"advance": "1s"})
+    batch_id = world.get(f"{JOBS}/{job['id']}", headers=headers).json()["destination"]["batchId"]
+    url = f"/data/foundation/export/files/{batch_id}-1"
+    name = world.get(url, headers=headers).json()["data"][0]["name"]
+    whole = world.get(url, headers=headers, params={"path": name}).content
+    response = world.get(url, headers={**headers, "Range": range_header}, params={"path": name})
+    assert response.status_code == status, response.text
+    if status == 200:
+        assert response.content == whole
+    elif status == 206:
+        assert response.content in (whole[:4], whole[-4:])
+        assert response.headers["content-range"].endswith(f"/{len(whole)}")
+    else:
+        assert response.headers["content-type"].startswith("application/json")
+
+
+@pytest.fixture
+def demo(client):  # type: ignore[no-untyped-def]
+    from profile_harness.seed.demo import demo_world
+    from tests.conftest import ORG, SANDBOX
+
+    assert client.post("/__admin/fixtures", json=demo_world(org=ORG, sandbox=SANDBOX)).status_code == 200
+    return client
+
+
+def test_demo__the_examples_of_catalog_and_data_access_name_demo_data(demo, headers):  # type: ignore[no-untyped-def]
+    def example(operation_id: str, name: str) -> Any:
+        found = [p for p in _operation(operation_id)["parameters"] if p.get("name") == name]
+        return found[0]["example"]
+
+    batch_id = example("getBatch", "batchId")
+    assert demo.get(f"{CATALOG}/batches/{batch_id}", headers=headers).json()[batch_id]["status"] == "success"
+    dataset_id = example("getDataset", "datasetId")
+    dataset = demo.get(f"{CATALOG}/dataSets/{dataset_id}", headers=headers).json()[dataset_id]
+    assert dataset["schemaRef"]["id"] == UNION["id"]
+    files = demo.get(
+        f"/data/foundation/export/batches/{example('listBatchFiles', 'batchId')}/files", headers=headers
+    )
+    assert [f["dataSetFileId"] for f in files.json()["data"]] == [example("getFile", "fileId")]
+    url = f"/data/foundation/export/files/{example('getFile', 'fileId')}"
+    ranged = demo.get(
+        url,
+        headers={**headers, "Range": example("getFile", "Range")},
+        params={"path": example("getFile", "path")},
+    )
+    assert ranged.status_code == 206
+    rows = read_parquet(demo.get(url, headers=headers, params={"path": example("getFile", "path")}).content)
+    assert len(rows) == 20
+    assert rows[0]["personalEmail"]["address"] == "jane.doe@example.com"
+
+
+def test_demo__the_create_examples_are_accepted(demo, headers):  # type: ignore[no-untyped-def]
+    for name, spec_example in _operation("createExportJob")["requestBody"]["content"]["application/json"][
+        "examples"
+    ].items():
+        response = demo.post(JOBS, headers=headers, json=spec_example["value"])
+        assert response.status_code == 200, (name, response.text)
+    jobs = "/data/core/ups/system/jobs"
+    examples = _operation("createDeleteRequest")["requestBody"]["content"]["application/json"]["examples"]
+    created = demo.post(jobs, headers=headers, json=examples["dataset"]["value"])
+    assert created.status_code == 200, created.text
+    # DOC-SJ's batch request names a dataset of the demo, which has no such batch: DOC-TS's 400.
+    batch = demo.post(jobs, headers=headers, json=examples["batchAzure"]["value"])
+    assert batch.status_code == 400
+    assert "Batch not found for profile dataset" in batch.text
+    alone = demo.post(jobs, headers=headers, json={"datasetId": examples["batchAzure"]["value"]["datasetId"]})
+    assert alone.status_code == 200, alone.text

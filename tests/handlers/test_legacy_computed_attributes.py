@@ -107,7 +107,9 @@ def test_legacy_patch__expression_value_object_without_type_and_format(
         headers=headers,
     )
     assert refused.status_code == 400
-    assert "PQL" in refused.json()["message"]
+    # The schema states the value each writable member takes, so the validator refuses it.
+    assert refused.json()["code"] == "400"
+    assert "SQL" in refused.json()["message"]
 
 
 def test_legacy_values__computed_on_the_profile_in_lookups_with_withCA(
@@ -147,3 +149,27 @@ def test_legacy_values__computed_on_the_profile_in_lookups_with_withCA(
         headers=headers,
     )
     assert summary(withCA="true") == {"total": 60, "count": 3, "average": 0.75}  # inactive: not evaluated
+
+
+def test_legacy_patch__writable_members_and_value_types_in_the_schema(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    client.post("/__admin/fixtures", json=WORLD)
+    attribute_id = client.post(
+        OLD, json=new("total", 'xEvent[eventType = "a"].sum(x)'), headers=headers
+    ).json()["id"]
+    for patch in (
+        [{"op": "replace", "path": "/id", "value": "x"}],
+        [{"op": "add", "path": "/description", "value": 5}],
+        [{"op": "replace", "path": "/active", "value": "yes"}],
+        [{"op": "remove", "path": "/active"}],
+        [{"op": "move", "path": "/description"}],
+    ):
+        refused = client.patch(f"{OLD}/{attribute_id}", json=patch, headers=headers)
+        assert refused.status_code == 400, patch
+        assert set(refused.json()) == {"code", "message"}
+    taken = [
+        {"op": "test", "path": "/name", "value": "total"},
+        {"op": "replace", "path": "/active", "value": False},
+    ]
+    assert client.patch(f"{OLD}/{attribute_id}", json=taken, headers=headers).status_code == 204

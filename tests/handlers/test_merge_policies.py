@@ -71,11 +71,18 @@ def test_createMergePolicy__at_most_five(client, headers, create):  # type: igno
     }
 
 
-def test_createMergePolicy__dataset_precedence_needs_order(client, headers, create):  # type: ignore[no-untyped-def]
-    body = _body("A", attributeMerge={"type": "dataSetPrecedence"})
-    response = client.post(BASE, headers=headers, json=body)
+@pytest.mark.parametrize("merge", [{"type": "dataSetPrecedence"}, {"type": "dataSetPrecedence", "order": []}])
+def test_createMergePolicy__dataset_precedence_needs_order(client, headers, create, merge):  # type: ignore[no-untyped-def]
+    # The schema states the rule (issue 16): the validator's 400, in the merge-policy error shape.
+    response = client.post(BASE, headers=headers, json=_body("A", attributeMerge=merge))
     assert response.status_code == 400
-    assert "order" in response.json()["message"]
+    assert set(response.json()) == {"code", "message"}
+    assert "attributeMerge" in response.json()["message"]
+
+
+def test_createMergePolicy__timestamp_ordered_takes_and_drops_an_order(client, headers, create):  # type: ignore[no-untyped-def]
+    policy = create("A", attributeMerge={"type": "timestampOrdered", "order": ["ds1"]})
+    assert policy["attributeMerge"] == {"type": "timestampOrdered"}
 
 
 def test_createMergePolicy__unknown_field_is_400_and_changes_nothing(client, headers, create):  # type: ignore[no-untyped-def]
@@ -123,6 +130,57 @@ def test_patchMergePolicy__bad_operation_changes_nothing(client, headers, create
     assert after["version"] == 1
 
 
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("/name", ""),
+        ("/name", 3),
+        ("/schema.name", ""),
+        ("/identityGraph.type", "private"),
+        ("/attributeMerge.type", "newest"),
+        ("/default", "yes"),
+        ("/isActiveOnEdge", 1),
+        ("/version", "two"),
+        ("/version", True),
+    ],
+)
+def test_patchMergePolicy__value_not_suiting_its_path_is_400(client, headers, create, path, value):  # type: ignore[no-untyped-def]
+    policy = create("A")
+    op = {"op": "add", "path": path, "value": value}
+    response = client.patch(f"{BASE}/{policy['id']}", headers=headers, json=op)
+    assert response.status_code == 400, response.text
+    assert set(response.json()) == {"code", "message"}
+    assert client.get(f"{BASE}/{policy['id']}", headers=headers).json()["version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("/default", "TRUE"),
+        ("/default", False),
+        ("/isActiveOnEdge", "False"),
+        ("/version", 7),
+        ("/version", "7"),
+        ("/schema.name", "_xdm.context.account"),
+        ("/attributeMerge.type", "timestampOrdered"),
+    ],
+)
+def test_patchMergePolicy__values_each_path_takes(client, headers, create, path, value):  # type: ignore[no-untyped-def]
+    policy = create("A")
+    op = {"op": "replace", "path": path, "value": value}
+    response = client.patch(f"{BASE}/{policy['id']}", headers=headers, json=[op])
+    assert response.status_code == 200, response.text
+    assert response.json()["version"] == 2
+
+
+def test_patchMergePolicy__dataset_precedence_without_order_is_422(client, headers, create):  # type: ignore[no-untyped-def]
+    policy = create("A")
+    op = {"op": "add", "path": "/attributeMerge.type", "value": "dataSetPrecedence"}
+    response = client.patch(f"{BASE}/{policy['id']}", headers=headers, json=op)
+    assert response.status_code == 422
+    assert "order" in response.json()["message"]
+
+
 @pytest.mark.parametrize("path", ["/idActiveOnEdge", "/attributeMerge.order"])
 def test_patchMergePolicy__unknown_path_is_400(client, headers, create, path):  # type: ignore[no-untyped-def]
     policy = create("A")
@@ -163,6 +221,15 @@ def test_getMany__filters_order_and_paging_to_the_end(client, headers, create): 
     assert pdg["children"] == []
     bad = client.get(BASE, headers=headers, params={"start": "not-a-token"})
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("start", ["no token!", "K1JJRDpFaWc5QUpZWHY1c2JBQUFBQUFBQUFBPT0=", "\u00e9"])
+def test_getMany__start_not_issued_is_400(client, headers, create, start):  # type: ignore[no-untyped-def]
+    # Outside the base64 alphabet the schema refuses it, inside it the service: both the same shape.
+    response = client.get(BASE, headers=headers, params={"start": start})
+    assert response.status_code == 400
+    assert set(response.json()) == {"code", "message"}
+    assert "start" in response.json()["message"]
 
 
 def test_bulkGetMergePolicies__207_with_found_ones(client, headers, create):  # type: ignore[no-untyped-def]
@@ -360,3 +427,29 @@ def test_policy_of_another_class_is_refused_for_profiles(client, headers):  # ty
     exported = _exported_rows(client, headers, _export_dataset(client, headers), {"id": "acct"})
     assert exported.status_code == 422
     assert "_xdm.context.account" in exported.json()["message"]
+
+
+def test_demo_world__spare_policy_for_the_delete_example():  # type: ignore[no-untyped-def]
+    # The spec's DELETE example names it; the GET, PUT and PATCH examples name the other two.
+    from starlette.testclient import TestClient
+
+    from profile_harness.app import create_app
+    from profile_harness.seed.demo import DEMO_ORG, SPARE_POLICY, demo_world
+    from profile_harness.seed.fixtures import load_document
+    from profile_harness.store import Store
+
+    store = Store()
+    load_document(store, demo_world())
+    headers = {
+        "Authorization": "Bearer t",
+        "x-api-key": "k",
+        "x-gw-ims-org-id": DEMO_ORG,
+        "x-sandbox-name": "prod",
+    }
+    with TestClient(create_app(store)) as client:
+        listed = client.get(BASE, headers=headers).json()["children"]
+        assert len(listed) == 3
+        spare = next(p for p in listed if p["id"] == SPARE_POLICY)
+        assert (spare["default"], spare["isActiveOnEdge"]) == (False, False)
+        assert client.delete(f"{BASE}/{SPARE_POLICY}", headers=headers).status_code == 200
+        assert client.get(BASE, headers=headers).json()["_page"]["totalCount"] == 2

@@ -277,4 +277,4 @@ def test_flavour__an_unknown_one_is_refused_naming_the_place(client):  # type: i
     bad = tenant_doc(systemJobsFlavor="gcp")
     response = client.post("/__admin/fixtures", json=bad)
     assert response.status_code == 400
-    assert "tenants[0].systemJobsFlavor" in response.json()["detail"]
+    assert "tenants.0.systemJobsFlavor" in response.json()["detail"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.conftest import profile_dataset, tenant_doc
+
 
 def test_a_method_a_path_lacks_answers_405_listing_the_documented_ones(client: Any, headers: Any) -> None:
     response = client.options("/data/core/ups/config/mergePolicies/some-id", headers=headers)
@@ -42,15 +44,20 @@ def test_an_edge_id_outside_its_pattern_is_a_documented_400(client: Any, headers
 def test_deleting_an_entity_under_an_unknown_merge_policy_is_the_documented_422(
     client: Any, headers: Any
 ) -> None:
+    record = {"identityMap": {"email": [{"id": "a@b.c", "primary": True}]}}
+    loaded = client.post(
+        "/__admin/fixtures",
+        json=tenant_doc(datasets=[profile_dataset("crm", "2024-01-01T00:00:00Z", record)]),
+    )
+    assert loaded.status_code == 200, loaded.text
+    params = {"schema.name": "_xdm.context.profile", "entityIdNS": "email", "mergePolicyId": "no-such-policy"}
     response = client.delete(
-        "/data/core/ups/access/entities",
-        params={
-            "schema.name": "_xdm.context.profile",
-            "entityId": "a@b.c",
-            "entityIdNS": "email",
-            "mergePolicyId": "no-such-policy",
-        },
-        headers=headers,
+        "/data/core/ups/access/entities", params={**params, "entityId": "a@b.c"}, headers=headers
     )
     assert response.status_code == 422
     assert response.json()["statusCode"] == "422"
+    # An identity no record carries is not there to delete, whatever the policy says.
+    unknown = client.delete(
+        "/data/core/ups/access/entities", params={**params, "entityId": "x@y.z"}, headers=headers
+    )
+    assert unknown.status_code == 404

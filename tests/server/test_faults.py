@@ -68,3 +68,26 @@ def test_reset__everything_restores_clock_timing_and_faults(client):  # type: ig
     assert client.get("/__admin/clock").json()["frozen"] is False
     assert client.get("/__admin/job-timing").json()["export"] == "seconds:1"
     assert client.get("/__admin/faults").json() == {"faults": []}
+
+
+def test_request_fault__never_applies_to_the_admin_api(client, headers):  # type: ignore[no-untyped-def]
+    """A fault matching every path still leaves the control plane up, so it can be removed."""
+    client.post("/__admin/faults", json={"match": {"path": ""}, "respond": {"status": 500}})
+    assert client.get(BASE, headers=headers).status_code == 500
+    assert client.get("/__admin/health").status_code == 200
+    assert client.delete("/__admin/faults").json() == {"cleared": 1}
+    assert client.get(BASE, headers=headers).status_code == 200
+
+
+def test_fault__the_schema_states_what_a_request_fault_needs(client):  # type: ignore[no-untyped-def]
+    for fault in (
+        {},
+        {"match": {}, "respond": {"status": 500}},
+        {"match": {"operationId": "getMany"}},
+        {"match": {"operationId": "getMany"}, "respond": {"status": 100}},
+        {"match": {"path": "("}, "respond": {"status": 500}},
+    ):
+        response = client.post("/__admin/faults", json=fault)
+        assert response.status_code == 400, fault
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert client.post("/__admin/faults", json={"job": "sample"}).status_code == 201

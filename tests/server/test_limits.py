@@ -11,9 +11,11 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
+from profile_harness.app import create_app
 from profile_harness.errors import BadRequest
 from profile_harness.openapi import bundle as specs
 from profile_harness.openapi.conformance import default_checker
+from profile_harness.options import HarnessOptions
 from profile_harness.server import limits
 from profile_harness.server.limits import BODY_LIMIT, MAX_JSON_DEPTH, check_json, check_tree
 
@@ -260,3 +262,48 @@ def test_json_body_in_another_charset__parsed_by_the_validator_as_before(
     response = client.post(f"{MP}/bulk-get", content=body, headers=sent)
     assert response.status_code == 207
     assert [text for text in seen if '"ids"' in text] == [body.decode()]
+
+
+# -- unknown query parameters -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "shape_key"),
+    [
+        (MP, "message"),  # merge policies: {code, message}
+        ("/data/core/ups/system/jobs", "errors"),  # system jobs: {requestId, errors}
+        ("/data/foundation/catalog/dataSets", "detail"),  # Catalog: a problem
+    ],
+)
+def test_unknown_query_parameter__400_in_the_endpoint_shape_naming_it(
+    client: TestClient, headers: dict[str, str], path: str, shape_key: str
+) -> None:
+    response = client.get(path, params={"limt": "5"}, headers=headers)
+    assert response.status_code == 400
+    assert shape_key in response.json()
+    assert "unknown query parameter 'limt'" in response.text
+    assert "this operation takes " in response.text
+
+
+def test_unknown_query_parameter__refused_on_the_fast_lane_too(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    lookup = {"schema.name": "_xdm.context.profile", "entityId": "nobody@example.com", "entityIdNS": "email"}
+    plain = client.get("/data/core/ups/access/entities", params=lookup, headers=headers)
+    misspelt = client.get(
+        "/data/core/ups/access/entities", params={**lookup, "mergePolicyID": "x"}, headers=headers
+    )
+    assert plain.status_code != 400
+    assert misspelt.status_code == 400
+    assert "unknown query parameter 'mergePolicyID'" in misspelt.json()["message"]
+
+
+def test_unknown_query_parameter__ignored_when_lenient(headers: dict[str, str]) -> None:
+    with TestClient(create_app(options=HarnessOptions(lenient_query=True))) as lenient:
+        response = lenient.get(MP, params={"limt": "5"}, headers=headers)
+    assert response.status_code == 200
+
+
+def test_unknown_query_message__names_at_most_five() -> None:
+    message = limits.unknown_query_message([f"p{i}" for i in range(7)], ["b", "a", "a"])
+    assert message == "unknown query parameters 'p0', 'p1', 'p2', 'p3', 'p4', ...: this operation takes a, b"

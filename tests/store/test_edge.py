@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
+import re
+from typing import Any
+
 import pytest
 
 from profile_harness.errors import ApiError, BadRequest, Unprocessable, UnsupportedMediaType
+from profile_harness.openapi.bundle import platform_spec
 from profile_harness.store import Store
 from profile_harness.store.edge import (
     MAX_SELECTOR_DEPTH,
+    SELECTOR_PATTERN,
+    SELECTOR_SPACES,
     DestinationInUse,
     DestinationNotFound,
     EdgeBackend,
@@ -57,17 +65,79 @@ def test_check_selector__documented_forms_pass(selector: str) -> None:
         ("a.", "a field name is expected, found the end"),
         (".a", "a field name is expected, found '.'"),
         ("a()", "a field name is expected, found ')'"),
-        ("a(b", "missing ')'"),
         ("a)b", "unexpected ')'"),
         ("a(b)c", "unexpected 'c'"),
+        ("a(b).c", "unexpected '.'"),
         ("a,", "found the end"),
+        ("a\n", "spaces are not allowed at position 1"),
     ],
 )
-def test_check_selector__broken_syntax_is_422_naming_the_place(selector: str, why: str) -> None:
+def test_check_selector__off_the_schema_pattern_is_400_naming_the_place(selector: str, why: str) -> None:
+    with pytest.raises(BadRequest) as caught:
+        check_selector(selector)
+    assert why in caught.value.message
+    assert repr(selector) in caught.value.message
+    assert not _schema_allows(selector)
+
+
+@pytest.mark.parametrize(
+    ("selector", "why"),
+    [
+        ("a(b", "missing ')'"),
+        ("a),b", "unexpected ')'"),
+        ("a(b(c)", "missing ')'"),
+        ("a(b)),c", "unexpected ')'"),
+    ],
+)
+def test_check_selector__unbalanced_parentheses_are_422_naming_the_place(selector: str, why: str) -> None:
     with pytest.raises(Unprocessable) as caught:
         check_selector(selector)
     assert why in caught.value.message
     assert repr(selector) in caught.value.message
+    assert _schema_allows(selector)  # the part of the syntax a pattern cannot state
+
+
+@functools.cache
+def _selector_schema() -> dict[str, Any]:
+    return platform_spec()["components"]["schemas"]["ProjectionSelector"]  # type: ignore[no-any-return]
+
+
+def _schema_allows(selector: str) -> bool:
+    """What the request schema's ``ProjectionSelector`` lets through, read as JSON Schema does
+    (ECMA-262: ``$`` is the end of the text, not also the place before a final line break).
+    """
+    schema = _selector_schema()
+    return (
+        len(selector) >= schema["minLength"]
+        and re.search(schema["pattern"], selector) is not None
+        and not selector.endswith("\n")
+    )
+
+
+def test_selector_pattern__is_the_schema_pattern() -> None:
+    assert SELECTOR_PATTERN.pattern == _selector_schema()["pattern"]
+
+
+def test_check_selector__agrees_with_the_schema_pattern() -> None:
+    # Every string over the selector's characters up to length 6: the schema's pattern refuses
+    # exactly what the store answers 400; what it lets through is accepted or a 422.
+    for length in range(1, 7):
+        for chars in itertools.product("a.,() ", repeat=length):  # a space for every whitespace
+            selector = "".join(chars)
+            try:
+                check_selector(selector)
+                status = 200
+            except ApiError as exc:
+                status = exc.status
+            assert (status == 400) is not _schema_allows(selector), selector
+
+
+@pytest.mark.parametrize("space", sorted(SELECTOR_SPACES))
+def test_check_selector__every_whitespace_is_400(space: str) -> None:
+    # Python's whitespace and ECMA-262's (\x1c-\x1f, \x85 and \ufeff are one side's only).
+    with pytest.raises(BadRequest, match="spaces are not allowed at position 1"):
+        check_selector(f"a{space}b")
+    assert not _schema_allows(f"a{space}b")
 
 
 def test_check_selector__deep_nesting_is_refused_not_a_crash() -> None:
@@ -216,7 +286,8 @@ def test_replace_projection__rules_and_version(edge: EdgeBackend) -> None:
     base = {"selector": "b,c", "name": "mine", "destinationId": second, "currentVersion": 1}
 
     failures: list[tuple[dict, type[ApiError]]] = [  # type: ignore[type-arg]
-        ({**base, "selector": "b c"}, Unprocessable),
+        ({**base, "selector": "b c"}, BadRequest),
+        ({**base, "selector": "b,c(d"}, Unprocessable),
         ({**base, "currentVersion": 2}, StaleVersion),
         ({**base, "destinationId": "nope"}, DestinationNotFound),
         ({**base, "name": "taken"}, ProjectionNameTaken),

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from profile_harness.errors import NotFound, Unprocessable
+from profile_harness.errors import BadRequest, NotFound, Unprocessable
 from profile_harness.store.clock import Clock, IdSource
 from profile_harness.store.merge_policies import KEPT_VERSIONS, PLATFORM_DEFAULT_ID, MergePolicyBackend
 
@@ -102,3 +102,50 @@ def test_delete__forgets_the_versions():
     policies.delete(PLATFORM_DEFAULT_ID)
     with pytest.raises(NotFound, match="does not exist"):
         policies.at_version(PLATFORM_DEFAULT_ID, 1)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"o": 0, "f": {"bogus": 1}, "s": "name"},
+        {"o": -1, "f": {}, "s": "name"},
+        {"o": 0, "f": "x", "s": "name"},
+        {"o": 0, "f": {}},
+        [1, 2],
+    ],
+)
+def test_page__token_that_could_not_have_been_issued_is_400(data: Any) -> None:
+    import base64
+    import json
+
+    token = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    with pytest.raises(BadRequest, match="not a page token this service issued"):
+        _backend().page(filters={}, start=token)
+
+
+def test_page__issued_token_reads_the_next_page() -> None:
+    policies = _backend()
+    for name in ("b", "c"):
+        policies.create(_body(name))
+    first = policies.page(filters={"schema.name": PROFILE}, limit=2)
+    assert [p.name for p in first.policies] == ["b", "c"]
+    assert first.next_token is not None
+    # The token carries the first call's filters and sort; those of the later call are not read.
+    rest = policies.page(filters={"schema.name": ACCOUNT}, limit=2, start=first.next_token)
+    assert [p.name for p in rest.policies] == ["Profile Default Merge Policy"]
+    assert rest.next_token is None
+
+
+@pytest.mark.parametrize("value", ["two", True, 1.5, None])
+def test_patch__version_takes_an_integer_only(value: Any) -> None:
+    policies = _backend()
+    with pytest.raises(BadRequest, match="/version"):
+        policies.patch(PLATFORM_DEFAULT_ID, [{"op": "add", "path": "/version", "value": value}])
+    assert policies.get(PLATFORM_DEFAULT_ID).version == 1
+
+
+def test_patch__dataset_precedence_without_order_is_422() -> None:
+    policies = _backend()
+    op = {"op": "add", "path": "/attributeMerge.type", "value": "dataSetPrecedence"}
+    with pytest.raises(Unprocessable, match="order"):
+        policies.patch(PLATFORM_DEFAULT_ID, [op])

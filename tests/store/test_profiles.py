@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from profile_harness.errors import NotFound
 from profile_harness.seed.fixtures import load_document
 from profile_harness.store import Store
+from profile_harness.store.clock import xid_for
 from profile_harness.store.datasets import EVENT_CLASS, PROFILE_CLASS, Batch
 from profile_harness.store.profiles import EventQuery, event_id
 from profile_harness.store.tenant import Tenant
@@ -37,6 +41,16 @@ def _entity(tenant: Tenant, policy_id: str = "pdg") -> dict[str, Any] | None:
     profiles = tenant.profiles
     view = profiles.view(PROFILE_CLASS, JANE, profiles.policy(PROFILE_CLASS, policy_id), "xid")
     return None if view.merged is None else view.merged.entity
+
+
+def test_identity__an_xid_of_nothing_is_404_and_known_identities_are_known() -> None:
+    profiles = _tenant().profiles
+    with pytest.raises(NotFound, match="entityIdNS"):
+        profiles.identity("NoSuchXid", None)
+    assert profiles.identity(xid_for(*JANE), None) == JANE
+    assert profiles.identity("x@example.com", "Email") == ("email", "x@example.com")
+    assert profiles.knows(JANE)
+    assert not profiles.knows(("email", "x@example.com"))
 
 
 def test_a_lookup_repeated_reads_the_kept_merge() -> None:

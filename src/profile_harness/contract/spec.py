@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,9 +75,11 @@ def prepare_document(doc: dict[str, Any], notes: list[str]) -> dict[str, Any]:
     - response status keys become strings (YAML reads ``200`` as an integer);
     - a schema property literally named ``$ref`` is taken out of ``properties`` (it breaks reference
       resolvers; the schema stays open, so the key is still accepted), see ``specs.for_connexion``;
+    - unquoted dates and times (YAML 1.1 timestamps to PyYAML, strings to OpenAPI's YAML 1.2) become
+      ISO 8601 strings again, so the examples that hold them are not taken for broken ones;
     - examples that break their own schema are dropped, since generated requests would start from them.
     """
-    out = copy.deepcopy(doc)
+    out = _untimestamped(copy.deepcopy(doc), notes)
     prefix = _server_prefix(out)
     if prefix:
         out["paths"] = {prefix + path: item for path, item in (out.get("paths") or {}).items()}
@@ -92,6 +95,18 @@ def prepare_document(doc: dict[str, Any], notes: list[str]) -> dict[str, Any]:
     out = specs.for_connexion(out)
     _drop_bad_examples(out, notes)
     return out
+
+
+def _untimestamped(node: Any, notes: list[str]) -> Any:
+    if isinstance(node, dict):
+        return {key: _untimestamped(value, notes) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_untimestamped(item, notes) for item in node]
+    if isinstance(node, datetime.date):
+        if not any(note.startswith("unquoted dates") for note in notes):
+            notes.append("unquoted dates and times are read as strings (YAML 1.2), as ISO 8601")
+        return node.isoformat()
+    return node
 
 
 def _has_literal_ref_property(node: Any) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import yaml
@@ -69,6 +70,7 @@ def _clock_body() -> dict[str, Any]:
     }
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last instant datetime can show
 _UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
@@ -76,10 +78,27 @@ _UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 def _duration_ms(value: Any) -> int:
     if isinstance(value, int):
         return value
-    text = str(value)
+    text = str(value).strip()  # a JSON Schema `$` lets a final newline through
     digits = text.rstrip("smhd")
     unit = text[len(digits) :] or "ms"
     return int(digits) * _UNITS_MS[unit]
+
+
+def _at_ms(value: Any) -> int | None:
+    """Epoch milliseconds of ``at``, exact (a float timestamp can round 9999-12-31T23:59:59.9999 up)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return (parsed - _EPOCH) // timedelta(milliseconds=1)
 
 
 async def adminGetClock() -> Answer:
@@ -89,10 +108,8 @@ async def adminGetClock() -> Answer:
 
 async def adminSetClock(body: dict[str, Any]) -> Answer:
     """POST /__admin/clock"""
-    from profile_harness.store.datasets import parse_time_ms
-
     clock = context.current().store.clock
-    at = parse_time_ms(body["at"]) if body.get("freeze") is True and "at" in body else None
+    at = _at_ms(body["at"]) if body.get("freeze") is True and "at" in body else None
     if body.get("freeze") is True and "at" in body and at is None:
         raise BadRequest(f"at {body['at']!r} is neither an ISO-8601 time nor epoch milliseconds")
     # Checked before anything moves: a clock outside what datetime can show breaks every later call.

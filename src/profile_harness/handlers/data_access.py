@@ -36,20 +36,26 @@ async def getFile(fileId: str, path: str | None = None, **_: Any) -> Answer | Re
     return _bytes(file.part(path).data, request.headers.get("range"))
 
 
+#: The single-range forms the spec's ``Range`` pattern states (RFC 9110 byte ranges), read as the
+#: request validator reads the pattern (``re.search``); ASCII digits only.
+_RANGE = re.compile(r"^bytes=(?:([0-9]{1,19})-([0-9]{0,19})|-([0-9]{1,19}))$")
+
+
 def _bytes(data: bytes, range_header: str | None) -> Response:
     headers = {"Accept-Ranges": "bytes"}
-    if not range_header:
+    found = _RANGE.search(range_header) if range_header else None
+    if found is None:  # no Range (the validator has refused any other form)
         return Response(data, 200, headers, media_type="application/octet-stream")
-    found = re.fullmatch(r"bytes=(\d*)-(\d*)", range_header.strip())
-    if found is None or (not found.group(1) and not found.group(2)):
-        raise RangeNotSatisfiable(f"Range {range_header!r} is not bytes=<start>-<end>")
     size = len(data)
-    if found.group(1):
+    if found.group(1) is not None:
         first = int(found.group(1))
         last = min(int(found.group(2)), size - 1) if found.group(2) else size - 1
+        if found.group(2) and int(found.group(2)) < first:
+            # RFC 9110 14.2: a server may ignore an invalid range; the whole file is answered.
+            return Response(data, 200, headers, media_type="application/octet-stream")
     else:  # a suffix range: the last N bytes
-        first, last = max(size - int(found.group(2)), 0), size - 1
-    if first >= size or first > last:
+        first, last = max(size - int(found.group(3)), 0), size - 1  # the last 0 bytes: first == size
+    if first >= size:
         raise RangeNotSatisfiable(f"Range {range_header!r} is outside the file's {size} bytes")
     headers["Content-Range"] = f"bytes {first}-{last}/{size}"
     return Response(data[first : last + 1], 206, headers, media_type="application/octet-stream")

@@ -165,6 +165,8 @@ async def deleteEntity(**q: Any) -> Answer:
     if q["schemaname"] != PROFILE_CLASS:
         raise BadRequest(f"only {PROFILE_CLASS} entities can be deleted")
     identity = profiles.identity(q["entityId"], q.get("entityIdNS"))
+    if not profiles.knows(identity):  # nothing to delete: 404 whatever the merge policy
+        raise NotFound(f"No profile matches {q['entityId']}")
     policy = profiles.policy(PROFILE_CLASS, q.get("mergePolicyId"))
     # A deletion is a change of the Profile data that the preview sample rules check.
     if context.tenant().preview.removing(lambda: profiles.delete(identity, policy)) == 0:

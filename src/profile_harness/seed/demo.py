@@ -49,6 +49,21 @@ LOYALTY_DATASET = "5d1f0c6b8a2c4e0017a0e0aa"
 EVENT_DATASET = "5e2a4b7c9d1e3f0018b1c2d3"
 DEFAULT_POLICY = "10648288-cda5-11e8-a8d5-f2801f1b9fd1"
 PRECEDENCE_POLICY = "e5bc94de-cd14-4cdf-a2bc-88b6e8cbfac2"
+#: Only in :func:`demo_world`: the "Dataset Precedence Merge Policy" of DOC-MP's list and bulk-get
+#: examples, the one the spec's merge-policy DELETE example removes (so the examples keep the others).
+SPARE_POLICY = "42d4a596-b1c6-46c0-994e-ca5ef1f85130"
+#: Only in :func:`demo_world`: the Profile export target and its finished batch that the export,
+#: Catalog and Data Access examples name (DOC-EXP), and the two datasets of DOC-SJ's delete requests.
+EXPORT_DATASET = "5b020a27e7040801dedba61b"
+EXPORT_BATCH = "da5cfb4de32c4b93a09f7e37fa53ad52"
+DELETE_EXAMPLE_DATASET = "5c802d3cd83fc114b741c4b5"
+DELETE_EXAMPLE_EVENTS = "66a92c5910df2d1767de13f3"
+#: Only in :func:`demo_world`: computed attributes, as drafts. The first of each API is the one DOC-CA
+#: (DOC-CA-OLD) reads and updates by id; the second is the one the spec's DELETE example removes.
+CA_ATTRIBUTE = "1e8d0d77-b2bb-4b17-bbe6-2dbc08c1a631"
+CA_SPARE_ATTRIBUTE = "7c1f5a0e-3d2b-4e8f-9a6c-5b4d3e2f1a09"
+LEGACY_ATTRIBUTE = "2afcf410-450e-4a39-984d-2de99ab58877"
+LEGACY_SPARE_ATTRIBUTE = "9e0d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b"
 ANCHOR = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)
 
 _FIRST = [
@@ -315,8 +330,10 @@ def demo_world(*, seed: int = 7, org: str = DEMO_ORG, sandbox: str = DEMO_SANDBO
 
     Each CRM record gains ``person.birthDate`` and, under the tenant's namespace (``_<tenant>``),
     ``birthdayCurrentMonth`` (born in the month of the demo's clock) and ``purchaseSummary`` with
-    ``totalSpend``, ``countPurchases`` and ``averageSpend`` over the person's purchases. The harness
-    knows a class's fields from its records, so these make the examples' fields exist.
+    ``totalSpend``, ``countPurchases``, ``averageSpend`` and ``hasPurchased`` over the person's
+    purchases. The harness knows a class's fields from its records, so these make the examples' fields
+    exist. A third merge policy, :data:`SPARE_POLICY` (named by DOC-MP's examples), is there for the
+    spec's DELETE example; the datasets and computed attributes the other examples name are added too.
     """
     document = demo_document(20, seed=seed, org=org, sandbox=sandbox)
     datasets = document["tenants"][0]["datasets"]
@@ -333,9 +350,77 @@ def demo_world(*, seed: int = 7, org: str = DEMO_ORG, sandbox: str = DEMO_SANDBO
                 "totalSpend": round(total, 2),
                 "countPurchases": count,
                 "averageSpend": round(total / count, 2) if count else 0.0,
+                "hasPurchased": count > 0,
             },
         }
+    document["tenants"][0]["mergePolicies"].append(
+        {
+            "id": SPARE_POLICY,
+            "name": "Dataset Precedence Merge Policy",
+            "schema": {"name": "_xdm.context.profile"},
+            "identityGraph": {"type": "pdg"},
+            "attributeMerge": {"type": "dataSetPrecedence", "order": [LOYALTY_DATASET, CRM_DATASET]},
+            "default": False,
+            "isActiveOnEdge": False,
+        }
+    )
+    # The ids the spec's examples name: a Profile export target (union schema) holding a finished export
+    # of DOC-EXP's fields of every CRM person, and DOC-SJ's two datasets, empty, so that its delete
+    # requests remove nothing of the demo people (its batch request answers DOC-TS's "Batch not found").
+    exported = [
+        {"identityMap": r["identityMap"], "personalEmail": {"address": r["personalEmail"]["address"]}}
+        for r in crm
+    ]
+    export = _dataset(
+        EXPORT_DATASET, "Profile Data Export", "_xdm.context.profile", EXPORT_BATCH, _iso(ANCHOR), exported
+    )
+    export["schemaRef"] = {"id": "https://ns.adobe.com/xdm/context/profile__union"}
+    retired = {"id": DELETE_EXAMPLE_DATASET, "name": "Retired CRM import", "class": "_xdm.context.profile"}
+    app = {"id": DELETE_EXAMPLE_EVENTS, "name": "Retired app events", "class": "_xdm.context.experienceevent"}
+    datasets += [export, retired, app]
+    document["tenants"][0]["computedAttributes"] = [
+        _attribute(CA_ATTRIBUTE, "weeklySpend", "Spend in the last week", "sum(commerce.order.priceTotal)"),
+        _attribute(CA_SPARE_ATTRIBUTE, "weeklyOrders", "Orders in the last week", "count()"),
+    ]
+    summary = f"{namespace}.purchaseSummary"
+    purchases = 'xEvent[eventType = "commerce.purchases"]'
+    document["tenants"][0]["legacyComputedAttributes"] = [
+        _legacy_attribute(LEGACY_ATTRIBUTE, "countPurchases", summary, f"{purchases}.count()"),
+        _legacy_attribute(LEGACY_SPARE_ATTRIBUTE, "hasPurchased", summary, f"{purchases}.count() > 0"),
+    ]
     return document
+
+
+_LAST_WEEKS_PURCHASES = 'xEvent[eventType = "commerce.purchases" and timestamp occurs <= 7 days before now]'
+
+
+def _attribute(attribute_id: str, name: str, display_name: str, aggregation: str) -> dict[str, Any]:
+    """A draft of the current computed-attribute API over the last week's purchases."""
+    return {
+        "id": attribute_id,
+        "name": name,
+        "displayName": display_name,
+        "description": f"{display_name}, from the demo's purchase events",
+        "expression": {
+            "type": "PQL",
+            "format": "pql/text",
+            "value": f"{_LAST_WEEKS_PURCHASES}.{aggregation}",
+        },
+        "duration": {"count": 7, "unit": "DAYS"},
+        "status": "DRAFT",
+    }
+
+
+def _legacy_attribute(attribute_id: str, name: str, path: str, value: str) -> dict[str, Any]:
+    """A legacy computed attribute filling a field the demo's CRM records hold."""
+    return {
+        "id": attribute_id,
+        "name": name,
+        "path": path,
+        "description": f"{name}, from the demo's purchase events",
+        "expression": {"type": "PQL", "format": "pql/text", "value": value},
+        "schema": {"name": "_xdm.context.profile"},
+    }
 
 
 def _birth_date(i: int) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from profile_harness.errors import ApiError
 from profile_harness.openapi.documents import schema_errors
 from profile_harness.store import Store, Tenant
 from profile_harness.store.audiences import AUDIENCE_DATASET, AudienceDefinition, AudienceError
@@ -130,7 +131,23 @@ def _apply_tenant(store: Store, doc: dict[str, Any], where: str, *, copy_records
             tenant.audiences.define([AudienceDefinition.from_dict(raw) for raw in doc["audiences"]])
         except AudienceError as exc:
             raise FixtureError(f"{where}.audiences{exc.field}: {exc}") from None
+    _load_computed_attributes(tenant, doc, where)
     return tenant
+
+
+def _load_computed_attributes(tenant: Tenant, doc: dict[str, Any], where: str) -> None:
+    """Each entry is a create body of its API plus an optional ``id``, checked as the create is."""
+    backends = (
+        ("computedAttributes", tenant.computed_attributes),
+        ("legacyComputedAttributes", tenant.legacy_computed_attributes),
+    )
+    for key, backend in backends:
+        for i, raw in enumerate(doc.get(key, [])):
+            body = {name: value for name, value in raw.items() if name != "id"}
+            try:
+                backend.create(body, raw.get("id"))
+            except ApiError as exc:
+                raise FixtureError(f"{where}.{key}[{i}]: {exc.message}") from None
 
 
 def load_document(

@@ -14,6 +14,7 @@ from typing import Any
 
 from connexion.context import _context, _operation, _receive, _scope
 from connexion.operations import AbstractOperation
+from connexion.uri_parsing import OpenAPIURIParser
 from connexion.validators import (
     AbstractResponseBodyValidator,
     JSONRequestBodyValidator,
@@ -23,6 +24,7 @@ from starlette.types import Receive, Scope
 
 __all__ = [
     "PRIVATE_NAMES",
+    "RepeatedQueryURIParser",
     "ReusingJSONRequestBodyValidator",
     "ShortcutJSONResponseBodyValidator",
     "check_response_body",
@@ -40,7 +42,36 @@ PRIVATE_NAMES: tuple[tuple[str, str], ...] = (
     ("connexion.validators", "AbstractResponseBodyValidator._validate"),
     ("connexion.validators", "JSONResponseBodyValidator._validate"),
     ("connexion.validators", "JSONRequestBodyValidator._parse"),
+    ("connexion.uri_parsing", "OpenAPIURIParser._resolve_param_duplicates"),
+    ("connexion.uri_parsing", "OpenAPIURIParser._split"),
 )
+
+
+def _exploded_form(param_defn: dict[str, Any], location: str) -> bool:
+    style = param_defn.get("style", OpenAPIURIParser.style_defaults[location])
+    return location == "query" and style == "form" and bool(param_defn.get("explode", True))
+
+
+class RepeatedQueryURIParser(OpenAPIURIParser):  # type: ignore[misc]
+    """Connexion's OpenAPI URI parser, with exploded ``form`` arrays read as OpenAPI says.
+
+    ``?property=a&property=b`` is the array ``[a, b]``, one item a value, whatever the values hold.
+    Connexion joins the repeated values with ``,`` and splits the result again
+    (``connexion/uri_parsing.py``, ``_resolve_param_duplicates`` and ``_split``), so DOC-CA's
+    ``property=status=contains(new,processing,disabled)`` became three items.
+    """
+
+    @staticmethod
+    def _resolve_param_duplicates(values: Any, param_defn: dict[str, Any], _in: str) -> Any:
+        if _exploded_form(param_defn, _in):
+            return list(values)
+        return OpenAPIURIParser._resolve_param_duplicates(values, param_defn, _in)
+
+    @staticmethod
+    def _split(value: Any, param_defn: dict[str, Any], _in: str) -> Any:
+        if isinstance(value, list):
+            return value
+        return OpenAPIURIParser._split(value, param_defn, _in)
 
 
 def current_scope() -> Scope:

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import jsonschema_rs
+from connexion.exceptions import BadRequestProblem
 from connexion.utils import is_null, is_nullable
 from connexion.validators.parameter import ParameterValidator, draft4_format_checker
 from jsonschema import Draft4Validator, ValidationError
@@ -35,6 +36,7 @@ __all__ = [
     "check_url",
     "parsed_body",
     "parsed_json",
+    "unknown_query_message",
 ]
 
 #: Largest body of a Platform (or IMS) call; the gateway answers 413 above it.
@@ -315,8 +317,31 @@ def _validator_for(schema: dict[str, Any]) -> _CompiledParameter:
     return cached
 
 
+def unknown_query_message(unknown: Iterable[str], declared: Iterable[str]) -> str:
+    """The 400 detail for query parameters an operation does not describe."""
+    names = sorted(unknown)
+    known = sorted(set(declared))
+    what = "unknown query parameter" + ("s " if len(names) > 1 else " ")
+    listed = ", ".join(repr(name[:64]) for name in names[:5]) + (", ..." if len(names) > 5 else "")
+    takes = (
+        f"this operation takes {', '.join(known)}" if known else "this operation takes no query parameters"
+    )
+    return f"{what}{listed}: {takes}"
+
+
 class NamedParameterValidator(ParameterValidator):  # type: ignore[misc]
-    """Connexion's parameter checks, with errors that name the parameter and leave out the schema."""
+    """Connexion's parameter checks, with errors that name the parameter and leave out the schema.
+
+    With ``strict_validation`` (the harness default, ``HarnessOptions.lenient_query`` off), a query
+    parameter the operation does not describe is a 400 that names it and lists the ones it takes.
+    """
+
+    def validate_query_parameter_list(self, request: Any, security_params: Any = None) -> set[str]:
+        unknown = super().validate_query_parameter_list(request, security_params)
+        if unknown:
+            declared = [parameter["name"] for parameter in self.parameters.get("query", [])]
+            raise BadRequestProblem(detail=unknown_query_message(unknown, declared))
+        return set()
 
     @staticmethod
     def validate_parameter(

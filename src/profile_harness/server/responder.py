@@ -13,12 +13,15 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from profile_harness.errors import ApiError, ErrorShape, NotFound, render
-from profile_harness.openapi.index import OperationIndex
+from profile_harness.openapi.index import OperationIndex, OperationInfo
 from profile_harness.server.context import Harness
 
 __all__ = ["ErrorResponder", "ProblemAsApiError"]
 
 log = logging.getLogger("profile_harness.app")
+
+#: Where the admin API is mounted; its index holds its paths without this prefix.
+ADMIN_BASE = "/__admin"
 
 
 class ProblemAsApiError(ApiError):
@@ -66,10 +69,16 @@ class ErrorResponder:
         rendered = render(error, ErrorShape.PROBLEM)
         return ConnexionResponse(status_code=500, body=rendered.body, content_type=rendered.media_type)
 
+    def on_path(self, path: str) -> list[OperationInfo]:
+        """The operations (Platform or admin) of the path template that routes ``path``."""
+        if path == ADMIN_BASE or path.startswith(ADMIN_BASE + "/"):
+            return self.admin_index.on_path(path[len(ADMIN_BASE) :])
+        return self.index.on_path(path)
+
     def unrouted(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         """No operation took the call: answer in the error shape of the operations on that path."""
         assert isinstance(exc, HTTPException)
-        on_path = self.index.on_path(request.url.path)
+        on_path = self.on_path(request.url.path)
         shape = on_path[0].shape if on_path else ErrorShape.PROBLEM
         headers: dict[str, str] = {}
         error: ApiError

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,16 +122,34 @@ def check_accept(accept: str) -> None:
 _SEPARATORS = frozenset(",().")
 #: Deeper groups are refused (422) rather than risk Python's recursion limit (a 500).
 MAX_SELECTOR_DEPTH = 32
+#: Whitespace as Python's ``str.isspace`` or ECMA-262's ``\s`` (JSON Schema patterns) knows it: the
+#: two differ (``\x1c``-``\x1f``, ``\x85``; ``\ufeff``), so the schema spells the union out.
+SELECTOR_SPACES = frozenset(
+    "\t\n\x0b\x0c\r \x1c\x1d\x1e\x1f\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+)
+_NAME = r"[^,().\t\n\x0b\x0c\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+#: The request schema's ``ProjectionSelector`` pattern (spec/parts/edge.yaml): the syntax but for
+#: balanced parentheses and their depth, which no regular expression can say.
+SELECTOR_PATTERN = re.compile(rf"^{_NAME}+(?:(?:[.,(]|\)+,){_NAME}+)*\)*$")
 
 
 def check_selector(selector: str) -> None:
-    """Check DOC-EP's selector syntax; a broken selector is a 422 naming the place.
+    """Check DOC-EP's selector syntax, naming the place of the first error.
 
     Grammar: ``list := item ("," item)*``, ``item := name ("." name)* ["(" list ")"]``, where a name
-    is a run of characters other than ``,().`` and whitespace.
+    is a run of characters other than ``,().`` and whitespace. What the request schema's pattern
+    states (spaces, empty names, misplaced separators) is a 400, as the schema answers it over HTTP;
+    parentheses that do not balance or nest too deep are a 422 (spec/DECISIONS.md, "Edge 400 vs 422").
     """
     parser = _SelectorParser(selector)
-    parser.parse()
+    try:
+        parser.parse()
+    except Unprocessable as exc:
+        # (Python's `$` also matches before a final line break, which the whitespace test catches.)
+        if SELECTOR_PATTERN.search(selector) is None or not SELECTOR_SPACES.isdisjoint(selector):
+            raise BadRequest(exc.message) from None
+        raise
 
 
 class _SelectorParser:
@@ -147,7 +166,7 @@ class _SelectorParser:
             # The request schema's minLength gives this 400 over HTTP; the store agrees.
             raise BadRequest("selector: must name at least one field")
         for index, char in enumerate(self.text):
-            if char.isspace():
+            if char in SELECTOR_SPACES:
                 self.pos = index
                 raise self.fail("spaces are not allowed")
         self.parse_list(nested=False)

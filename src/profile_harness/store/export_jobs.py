@@ -14,6 +14,7 @@ batch per audience, each holding only that audience's members.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -336,6 +337,10 @@ _SORT_KEYS: dict[str, Callable[[ExportJob], Any]] = {
 }
 
 
+#: ``offset``: ``<creationTime>_<id>`` of the last job of a page (DOC-EXP ``1538573416687_722``).
+_OFFSET = re.compile(r"^([0-9]{1,19})_([0-9]{1,19})$")
+
+
 def _parse_sort(sort: str | None) -> tuple[str, bool] | None:
     if not sort:
         return None
@@ -596,12 +601,11 @@ class ExportJobBackend:
 
     @staticmethod
     def _decode(offset: str) -> tuple[int, int]:
-        created, _, job_id = offset.partition("_")
-        if not (created.isdigit() and job_id.isdigit()):
-            raise BadRequest(
-                f"offset {offset!r} is not a page offset this service issued (<creationTime>_<id>)"
-            )
-        return int(created), int(job_id)
+        # The spec's pattern, read as the request validator reads it (``re.search``): ASCII digits only.
+        found = _OFFSET.search(offset)
+        if found is None:
+            raise BadRequest(f"offset {offset!r} is not <creationTime>_<id>, as page.pageOffset gives it")
+        return int(found.group(1)), int(found.group(2))
 
     # -- cancel --------------------------------------------------------------------------------
 

@@ -40,6 +40,10 @@ KEPT_VERSIONS = 20
 #: Id of the policy every new sandbox starts with: the "Profile Default Merge Policy" of DOC-MP's
 #: bulk-get and list examples, which DOC-EXP's export examples also name.
 PLATFORM_DEFAULT_ID = "0bf16e61-90e9-4204-b8fa-ad250360957b"
+#: The list filters a page token may carry (the query parameters of ``getMany``).
+_FILTER_NAMES = frozenset(
+    {"default", "isActiveOnEdge", "schema.name", "identityGraph.type", "attributeMerge.type", "version"}
+)
 PATCH_PATHS = {
     "/name",
     "/identityGraph.type",
@@ -166,6 +170,11 @@ def _checked_value(member: str, value: Any) -> Any:
         raise BadRequest(f"/attributeMerge.type takes timestampOrdered or dataSetPrecedence, not {value!r}")
     if member in ("default", "isActiveOnEdge"):
         return _bool(value, f"/{member}")
+    if member == "version" and not (
+        (isinstance(value, int) and not isinstance(value, bool))
+        or (isinstance(value, str) and value.isascii() and value.isdigit())
+    ):
+        raise BadRequest(f"/version takes an integer, not {value!r}")
     return value
 
 
@@ -288,12 +297,17 @@ class MergePolicyBackend:
 
     @staticmethod
     def _decode_token(token: str) -> tuple[int, dict[str, Any], str]:
+        refusal = BadRequest(f"start {token!r} is not a page token this service issued")
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             data = json.loads(raw)
-            return int(data["o"]), dict(data["f"]), str(data["s"])
+            offset, filters, order_by = int(data["o"]), dict(data["f"]), str(data["s"])
         except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-            raise BadRequest(f"start {token!r} is not a page token this service issued") from None
+            raise refusal from None
+        # Tokens are not signed: one that decodes but could not have been issued is refused too.
+        if offset < 0 or not set(filters) <= _FILTER_NAMES:
+            raise refusal
+        return offset, filters, order_by
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -346,7 +360,8 @@ class MergePolicyBackend:
             fields[member] = _checked_value(member, fields[member])
             if member == "attributeMerge.type":
                 if fields[member] == "dataSetPrecedence" and not order:
-                    raise BadRequest(
+                    # A valid request the policy's state refuses: 422, as the other rules (DECISIONS).
+                    raise Unprocessable(
                         "dataSetPrecedence needs attributeMerge.order; replace the policy with PUT instead"
                     )
                 if fields[member] == "timestampOrdered":

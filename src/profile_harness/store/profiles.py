@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from profile_harness.errors import BadRequest, Unprocessable
+from profile_harness.errors import BadRequest, NotFound, Unprocessable
 from profile_harness.store.bounded import Kept, keep
 from profile_harness.store.datasets import (
     EVENT_CLASS,
@@ -50,7 +50,9 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt,
     "=": operator.eq,
 }
-_FILTER = re.compile(r"^\s*([A-Za-z0-9_.:@-]+)\s*(<=|>=|!=|<|>|=)\s*(.*?)\s*$")
+# The query schema's pattern states the path and operator part (spaces only, as `\s` differs between
+# Python and JSON Schema's ECMA-262); the value is any text (URL-decoded, so line breaks too).
+_FILTER = re.compile(r"^ *([A-Za-z0-9_.:@-]+) *(<=|>=|!=|<|>|=)\s*(.*?)\s*$", re.DOTALL)
 _DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
 
 
@@ -213,13 +215,24 @@ class ProfileBackend:
         return self._index
 
     def identity(self, entity_id: str, namespace: str | None) -> Identity:
-        """(namespace, id) named by a request: an id with its namespace code, or an XID alone."""
+        """(namespace, id) named by a request: an id with its namespace code, or an XID alone.
+
+        An XID that names no identity of the sandbox is a 404, as an identity value that matches
+        nothing is: an id without namespace cannot be told apart from an XID of nothing.
+        """
         if namespace:
             return namespace.lower(), entity_id
         identity = self.graph.by_xid(entity_id)
         if identity is None:
-            raise BadRequest(f"{entity_id} is not a known XID; give its namespace in entityIdNS")
+            raise NotFound(
+                f"No entity has the XID {entity_id}; an identity value needs its namespace in entityIdNS",
+                cause="XDM objects not found.",
+            )
         return identity
+
+    def knows(self, identity: Identity) -> bool:
+        """Whether any record of the sandbox carries ``identity``."""
+        return identity in self.graph
 
     def policy(self, schema_name: str, merge_policy_id: str | None) -> MergePolicy:
         if merge_policy_id:  # 422 when unknown or of another class than the one read

@@ -53,10 +53,10 @@ class ParameterPlan:
 
     def convert(self, raw: str | list[str]) -> Any:
         """The value Connexion's URI parser and parameter decorator would hand the handler."""
-        if self.type == "array":
+        if self.type == "array":  # an exploded form array: one item a value (RepeatedQueryURIParser)
             assert self.item_type is not None
-            joined = ",".join(raw) if isinstance(raw, list) else raw
-            return [make_type(part, self.item_type, None) for part in joined.split(",")]
+            values = raw if isinstance(raw, list) else [raw]
+            return [make_type(part, self.item_type, None) for part in values]
         value = raw[-1] if isinstance(raw, list) else raw
         return make_type(value, self.type, self.format)
 
@@ -213,7 +213,7 @@ class OperationPlan:
         for name, raw_values in query.items():
             declared = self._query.get(name)
             if declared is None:
-                continue  # not in the spec: Connexion ignores it (strict validation is off)
+                return None  # not in the spec: Connexion refuses it, or ignores it when lenient
             value = declared.checked(raw_values)
             if value is _MISSING:
                 return None

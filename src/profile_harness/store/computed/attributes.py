@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from profile_harness.errors import BadRequest, NotFound, Unprocessable
+from profile_harness.errors import BadRequest, Conflict, NotFound, Unprocessable
 from profile_harness.store.clock import Clock, IdSource
 from profile_harness.store.computed.pql import (
     EXPRESSION_FORMAT,
@@ -47,6 +47,7 @@ from profile_harness.store.profiles import ProfileBackend
 
 __all__ = [
     "DURATION_RANGES",
+    "PROPERTY_FILTER",
     "ComputedAttribute",
     "ComputedAttributeBackend",
     "ComputedAttributePage",
@@ -73,10 +74,16 @@ SYSTEM_FIELDS = (
     "createEpoch",
     "updateEpoch",
     "createdBy",
+    "errors",  # on a FAILED attribute's body, so a client can send it back
 )
 SORT_FIELDS = ("name", "status", "updateEpoch", "createEpoch")
 _NAME = re.compile(r"^[A-Za-z0-9]+$")
-_FILTER = re.compile(r"^(name|status|mergeFunction\.value)(!?=)(.+)$|^(createEpoch|updateEpoch)(<=|>=)(\d+)$")
+#: One ``property`` filter of the list; the spec states the same pattern (epochs have at most 19 digits).
+PROPERTY_FILTER = (
+    r"^(name|status|mergeFunction\.value)(!?=)(.+)$"
+    r"|^(createEpoch|updateEpoch)(<=|>=)([0-9]{1,19})$"
+)
+_FILTER = re.compile(PROPERTY_FILTER)
 _CONTAINS = re.compile(r"^(!?)contains\((.*)\)$")
 
 
@@ -339,7 +346,10 @@ class ComputedAttributeBackend:
 
     # -- operations --------------------------------------------------------------------------
 
-    def create(self, body: dict[str, Any]) -> ComputedAttribute:
+    def create(self, body: dict[str, Any], attribute_id: str | None = None) -> ComputedAttribute:
+        """A new attribute from a create body; ``attribute_id`` (a fixture's) instead of a new id."""
+        if attribute_id is not None and attribute_id in self._attributes:
+            raise Conflict(f"computed attribute {attribute_id} exists already")
         unknown = sorted(set(body) - {*EDITABLE, "status"})
         if unknown:
             raise BadRequest(f"unknown field {unknown[0]!r}")
@@ -359,7 +369,7 @@ class ComputedAttributeBackend:
             raise BadRequest(DUPLICATE_NAME)
         now = self.clock.now_ms()
         attribute = ComputedAttribute(
-            id=self.ids.uuid(),
+            id=attribute_id or self.ids.uuid(),
             name=name,
             display_name=str(body["displayName"]),
             description=str(body["description"]),
@@ -393,7 +403,7 @@ class ComputedAttributeBackend:
         if unknown:
             raise BadRequest(f"unknown field {unknown[0]!r}")
         for name in SYSTEM_FIELDS:
-            if name in body and body[name] != current[name]:
+            if name in body and body[name] != current.get(name):
                 raise BadRequest(f"{name} is set by the system and cannot be changed")
         if isinstance(body.get("expression"), dict):
             # Left-out type and format are the defaults: the same text is no change.
@@ -541,7 +551,8 @@ def _filter(text: str) -> Callable[[dict[str, Any]], bool]:
     if match is None:
         raise BadRequest(
             f"property filter {text!r} is not name|status|mergeFunction.value (=, !=, =contains(), "
-            "=!contains()) or createEpoch|updateEpoch (<=, >=) followed by a value"
+            "=!contains()) followed by a value without |, or createEpoch|updateEpoch (<=, >=) followed by "
+            "epoch milliseconds (at most 19 digits)"
         )
     if match.group(4):
         name, op, bound = match.group(4), match.group(5), int(match.group(6))

@@ -28,7 +28,7 @@ from typing import Any
 
 import jsonpointer
 
-from profile_harness.errors import BadRequest, NotFound, Unprocessable
+from profile_harness.errors import BadRequest, Conflict, NotFound, Unprocessable
 from profile_harness.store import json_patch
 from profile_harness.store.clock import Clock, IdSource
 from profile_harness.store.computed.pql import (
@@ -255,7 +255,10 @@ class LegacyComputedAttributeBackend:
 
     # -- operations --------------------------------------------------------------------------
 
-    def create(self, body: dict[str, Any]) -> LegacyComputedAttribute:
+    def create(self, body: dict[str, Any], attribute_id: str | None = None) -> LegacyComputedAttribute:
+        """A new attribute from a create body; ``attribute_id`` (a fixture's) instead of a new id."""
+        if attribute_id is not None and attribute_id in self._attributes:
+            raise Conflict(f"computed attribute {attribute_id} exists already")
         unknown = sorted(set(body) - {"name", "path", "description", "expression", "schema"})
         if unknown:
             raise BadRequest(f"unknown field {unknown[0]!r}")
@@ -272,7 +275,7 @@ class LegacyComputedAttributeBackend:
         self._check_return(expression["value"], field_type)
         now = self.clock.now_s()
         attribute = LegacyComputedAttribute(
-            id=self.ids.uuid(),
+            id=attribute_id or self.ids.uuid(),
             name=name,
             path=path,
             schema_name=schema_name,
