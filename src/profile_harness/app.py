@@ -8,6 +8,7 @@ import connexion
 from connexion.exceptions import ProblemException
 from connexion.middleware import MiddlewarePosition
 from connexion.operations import OpenAPIOperation
+from starlette.middleware.cors import CORSMiddleware
 
 from profile_harness import handlers
 from profile_harness.errors import ApiError
@@ -15,12 +16,19 @@ from profile_harness.openapi import bundle as specs
 from profile_harness.openapi.index import OperationIndex
 from profile_harness.options import HarnessOptions
 from profile_harness.server import json_codec
+from profile_harness.server.admin_guard import AdminGuardMiddleware
 from profile_harness.server.connexion_internals import RepeatedQueryURIParser
 from profile_harness.server.context import Harness
 from profile_harness.server.fast_lane.lane import FastLane
 from profile_harness.server.fast_lane.plans import Router, build_router
 from profile_harness.server.faults import FaultMiddleware
-from profile_harness.server.gateway import Credentials, GatewayMiddleware, MediaTypeMiddleware
+from profile_harness.server.gateway import (
+    Credentials,
+    GatewayMiddleware,
+    HeaderLimitMiddleware,
+    HeaderLimits,
+    MediaTypeMiddleware,
+)
 from profile_harness.server.journal import JournalMiddleware
 from profile_harness.server.limits import BodyLimitMiddleware, NamedParameterValidator
 from profile_harness.server.resolver import HarnessResolver
@@ -96,6 +104,29 @@ def create_app(store: Store | None = None, *, options: HarnessOptions | None = N
     app.add_middleware(
         BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, indexes=(index, admin_index)
     )
+    # The very outermost: headers too big to read are refused before any other layer reads them.
+    header_limits = HeaderLimits(
+        options.max_header_bytes, options.max_header_value_bytes, options.max_name_length
+    )
+    app.add_middleware(
+        HeaderLimitMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, limits=header_limits
+    )
+    # Outermost of ours: the admin API's guard, then CORS for the Platform routes (only if asked for).
+    app.add_middleware(
+        AdminGuardMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        admin_token=options.admin_token,
+        allowed_hosts=options.admin_allowed_hosts,
+    )
+    if options.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            allow_origins=list(options.cors_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["*"],
+        )
     credentials = Credentials(options.require_token)
     if options.fast_lane:  # outermost: a plain call never reaches the layers below
 

@@ -36,6 +36,39 @@ def main() -> None:
 @click.option("--seed", type=int, default=None, help="Seed for generated ids and data (reproducible runs).")
 @click.option("--require-token", default=None, help="Accept only this bearer token (default: any).")
 @click.option(
+    "--client-id",
+    default=None,
+    help="The fake IMS endpoint hands out tokens only for this client id (with --require-token, "
+    "it hands out none unless --client-id or --client-secret is given).",
+)
+@click.option("--client-secret", default=None, help="The fake IMS endpoint takes only this client secret.")
+@click.option(
+    "--admin-token",
+    default=None,
+    help="Every /__admin call but health, openapi.json and the UI needs Authorization: Bearer TOKEN. "
+    "Needed to bind beyond loopback (or --allow-open-admin).",
+)
+@click.option(
+    "--allow-open-admin",
+    is_flag=True,
+    help="Serve the admin API without --admin-token on a non-loopback --host (warns on stderr).",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another Host name the admin API answers to (besides --host and the loopback names); repeatable.",
+)
+@click.option(
+    "--cors",
+    "cors_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Answer CORS requests and preflights on the Platform routes for this origin (e.g. "
+    "http://localhost:3000); repeatable. None by default.",
+)
+@click.option(
     "--job-timing",
     multiple=True,
     metavar="KIND=RULE",
@@ -67,6 +100,56 @@ def main() -> None:
     show_default=True,
     help="Merged profiles a preview sample job reads at most; above it reports are scaled from a sample.",
 )
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="State file: loaded at start if it exists (after --fixtures), written on shutdown and on "
+    "POST /__admin/snapshot (atomically).",
+)
+@click.option(
+    "--max-header-bytes",
+    type=click.IntRange(min=1024),
+    default=16 * 1024,
+    show_default=True,
+    help="Bytes of all request headers together (names and values); past it a 431.",
+)
+@click.option(
+    "--max-header-value-bytes",
+    type=click.IntRange(min=256),
+    default=8 * 1024,
+    show_default=True,
+    help="Bytes of one request header's value; past it a 431.",
+)
+@click.option(
+    "--max-name-length",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Longest org id (before @AdobeOrg), sandbox name and sandbox id of a Platform call; past it a 400.",
+)
+@click.option(
+    "--max-tenants",
+    type=click.IntRange(min=1),
+    default=1000,  # store.tenant.DEFAULT_MAX_TENANTS
+    show_default=True,
+    help="(org, sandbox) pairs writes may create (reads never create one); past it a write is a 429.",
+)
+@click.option(
+    "--max-finished-jobs",
+    type=click.IntRange(min=1),
+    default=1000,  # store.jobs.DEFAULT_FINISHED_LIMIT
+    show_default=True,
+    help="Finished export jobs and delete requests a tenant keeps, each; the oldest are forgotten.",
+)
+@click.option(
+    "--journal-max-bytes",
+    type=click.IntRange(min=0),
+    default=16 << 20,
+    show_default=True,
+    help="Bytes the request journal keeps (besides its 1,000 entries); the oldest entries go first.",
+)
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     host: str,
@@ -76,11 +159,24 @@ def serve(
     generate: int | None,
     seed: int | None,
     require_token: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    admin_token: str | None,
+    allow_open_admin: bool,
+    allowed_hosts: tuple[str, ...],
+    cors_origins: tuple[str, ...],
     job_timing: tuple[str, ...],
     system_jobs_flavor: str,
     lenient_media_types: bool,
     lenient_query: bool,
     preview_sample_limit: int,
+    max_header_bytes: int,
+    max_header_value_bytes: int,
+    max_name_length: int,
+    max_tenants: int,
+    max_finished_jobs: int,
+    journal_max_bytes: int,
+    state_file: Path | None,
     log_level: str,
 ) -> None:
     """Run the mock Profile API server."""
@@ -90,10 +186,23 @@ def serve(
     from profile_harness.errors import ApiError
     from profile_harness.options import HarnessOptions
     from profile_harness.seed.demo import demo_world, generated_document
-    from profile_harness.seed.fixtures import FixtureError, load_document, load_files
+    from profile_harness.seed.fixtures import (
+        FixtureError,
+        load_document,
+        load_files,
+        load_state_file,
+        write_state_file,
+    )
+    from profile_harness.server.admin_guard import LOOPBACK_NAMES, open_admin_warning
+    from profile_harness.server.protocol import GatewayH11Protocol
     from profile_harness.store import Store
     from profile_harness.store.jobs import JOB_KINDS, parse_timing
 
+    exposed = open_admin_warning(host, admin_token)
+    if exposed and not allow_open_admin:
+        raise click.UsageError(
+            f"{exposed} Give --admin-token TOKEN, or --allow-open-admin to serve it anyway."
+        )
     timing = {}
     for item in job_timing:
         kind, _, rule = item.partition("=")
@@ -113,14 +222,28 @@ def serve(
         elif demo:
             load_document(store, demo_world(seed=seed if seed is not None else 7), "demo data")
         load_files(store, fixture_files)
+        if state_file is not None:
+            load_state_file(store, state_file)
     except FixtureError as exc:
         raise click.ClickException(str(exc)) from None
     options = HarnessOptions(
         require_token=require_token,
+        ims_client_id=client_id,
+        ims_client_secret=client_secret,
+        admin_token=admin_token,
+        admin_allowed_hosts=(host, *LOOPBACK_NAMES, *allowed_hosts),
+        cors_origins=cors_origins,
         system_jobs_flavor=system_jobs_flavor,
         lenient_media_types=lenient_media_types,
         lenient_query=lenient_query,
         preview_sample_limit=preview_sample_limit,
+        max_header_bytes=max_header_bytes,
+        max_header_value_bytes=max_header_value_bytes,
+        max_name_length=max_name_length,
+        max_tenants=max_tenants,
+        max_finished_jobs=max_finished_jobs,
+        journal_max_bytes=journal_max_bytes,
+        state_file=str(state_file) if state_file is not None else None,
     )
     app = create_app(store, options=options)
     # The world and the app live as long as the server: the cyclic collector need not walk them
@@ -128,7 +251,23 @@ def serve(
     gc.collect()
     gc.freeze()
     click.echo(f"profile-harness {__version__} serving on http://{host}:{port} (Swagger UI at /ui/)")
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    if exposed:
+        click.secho(f"WARNING: {exposed}", err=True, fg="red", bold=True)
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            http=GatewayH11Protocol,
+            # h11 reads a request line and headers of at most this (its own default, 16 KiB, unless
+            # --max-header-bytes asks for more); past it a 431 as well.
+            h11_max_incomplete_event_size=max(16 << 10, max_header_bytes),
+        )
+    finally:  # uvicorn returns once it has shut down (Ctrl-C, SIGTERM): the world is kept
+        if state_file is not None:
+            written = write_state_file(store, state_file, system_jobs_flavor=system_jobs_flavor)
+            click.echo(f"state of {written} tenant(s) written to {state_file}")
 
 
 @main.command()
@@ -294,8 +433,33 @@ def lint(paths: tuple[Path, ...]) -> None:
 )
 @click.option("--junit-xml", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=1800.0,
+    show_default=True,
+    help="Seconds the whole run may take (0: no limit); what is left is reported as not run.",
+)
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Seconds one request may take in all, headers and body (a dripping server cannot stretch it).",
+)
+@click.option(
+    "--max-body-mib",
+    type=click.FloatRange(min=0, min_open=True),
+    default=16.0,
+    show_default=True,
+    help="Answers longer than this are not read to the end nor checked (the row says errored).",
+)
 def validate(**options: Any) -> None:
-    """Check a deployment against the contract: schemathesis, then the safe scenarios. Exit 1 on drift."""
+    """Check a deployment against the contract: schemathesis, then the safe scenarios.
+
+    Exit 0 when it conforms, 1 on drift, 3 when nothing drifted but not everything could be checked
+    (unreachable, --timeout reached, a request without an answer); 2 is a usage error.
+    """
     # The options are typed, one by one, where they are used: run_validate_command.
     from profile_harness.contract.cli_support import run_validate_command
 
@@ -319,6 +483,13 @@ def validate(**options: Any) -> None:
     default=None,
 )
 @click.option("--log-level", default="info", show_default=True)
+@click.option(
+    "--max-body-mib",
+    type=click.FloatRange(min=0, min_open=True),
+    default=8.0,
+    show_default=True,
+    help="Answers longer than this stream through unchecked and are recorded by status and size only.",
+)
 def proxy(
     upstream: str,
     host: str,
@@ -327,6 +498,7 @@ def proxy(
     strict: bool,
     spec_path: Path | None,
     log_level: str,
+    max_body_mib: float,
 ) -> None:
     """Forward every request to UPSTREAM, check both sides against the spec, optionally record scenarios."""
     import logging
@@ -337,7 +509,13 @@ def proxy(
     from profile_harness.contract.spec import load_contract
 
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    app = create_proxy(upstream, contract=load_contract(spec_path), strict=strict, record_dir=record_dir)
+    app = create_proxy(
+        upstream,
+        contract=load_contract(spec_path),
+        strict=strict,
+        record_dir=record_dir,
+        max_body=int(max_body_mib * 1024 * 1024),
+    )
     mode = " (strict)" if strict else ""
     click.echo(f"profile-harness proxy on http://{host}:{port} -> {upstream}{mode}")
     uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
 
+from profile_harness.app import create_app
 from profile_harness.cli import main
-from tests.contract.conftest import ORG, SANDBOX, state
+from profile_harness.server.live import free_port, live_server
+from tests.contract.conftest import ORG, SANDBOX, seed, state
 from tests.contract.drifting import RENAMED, TEAPOT_PATH, TEXT_PLAIN_PATH
+from tests.contract.raw_servers import dripping_body, dripping_headers, hang, raw_server
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ["--rate", "0", "--max-examples", "3", "--scenarios", str(ROOT / "scenarios")]
@@ -116,3 +126,128 @@ def test_validate__an_ims_refusal_is_reported_without_the_secret(mock_url):
     assert result.exit_code == 1
     assert "refused the client credentials" in result.output
     assert "s3cret" not in result.output
+
+
+# -- bounded in time, and honest about what could not be reached (issue 17, point 4) -----------------
+
+
+def _timed(base_url: str, *extra: str) -> tuple[int, str, float]:
+    started = time.monotonic()
+    code, output = _validate(base_url, "--sandbox", SANDBOX, "--request-timeout", "0.5", *extra)
+    return code, output, time.monotonic() - started
+
+
+def test_validate__a_server_that_never_answers_is_unreachable_not_drift():
+    with raw_server(hang) as url:
+        code, output, seconds = _timed(url)
+    assert code == 3, output
+    assert "UNREACHABLE" in output
+    assert "DRIFT" not in output
+    assert "0 drift(s)" not in output
+    assert seconds < 6
+
+
+def test_validate__a_refused_connection_is_unreachable():
+    code, output, _seconds = _timed(f"http://127.0.0.1:{free_port()}")
+    assert code == 3, output
+    assert "UNREACHABLE" in output
+    assert "ConnectError" in output
+    assert "DRIFT" not in output
+
+
+@pytest.mark.parametrize("handler", [dripping_body, dripping_headers], ids=["body", "headers"])
+def test_validate__a_dripping_server_cannot_stretch_a_request(handler):
+    # one byte every 50 ms: httpx's read timeout (restarted by every byte) would never fire
+    with raw_server(handler()) as url:
+        code, output, seconds = _timed(url)
+    assert code == 3, output
+    assert "UNREACHABLE" in output
+    assert "no complete answer within 0.5s" in output
+    assert seconds < 6
+
+
+class _Slow:
+    """The mock, 50 ms slower on every request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/__admin"):
+            await asyncio.sleep(0.05)
+        await self.app(scope, receive, send)
+
+
+def test_validate__the_whole_run_stops_at_its_timeout():
+    with live_server(_Slow(create_app())) as url:
+        seed(url)
+        code, output, seconds = _timed(url, "--timeout", "1")
+    assert code == 3, output
+    assert "TIMED OUT" in output
+    assert "not run" in output
+    assert "the run's --timeout (1s) was reached" in output
+    assert seconds < 6, output[-400:]  # without the bound: ~1,400 requests
+
+
+def _big_policies(size: int) -> Starlette:
+    body = json.dumps({"children": [{"id": "x", "name": "n" * size}], "_page": {"count": 1}}).encode()
+
+    async def policies(request: Any) -> Response:
+        return Response(body, media_type="application/json")
+
+    return Starlette(routes=[Route("/data/core/ups/config/mergePolicies", policies)])
+
+
+BIG_RUN = [
+    "--operations",
+    "^GET /data/core/ups/config/mergePolicies$",
+    "--no-coverage",
+    "--max-examples",
+    "1",
+]
+
+
+def test_validate__a_big_body_is_reported_cut_with_its_size():
+    gateway = str(ROOT / "scenarios" / "gateway" / "missing-credentials.yaml")
+    with live_server(_big_policies(2 * 1024 * 1024)) as url:
+        code, output, seconds = _timed(url, *BIG_RUN, "--scenarios", gateway)
+    assert code == 1, output[-3000:]
+    assert "bytes)" in output  # "... (2097200 bytes)"
+    assert len(output) < 60_000
+    assert seconds < 5
+
+
+def test_validate__an_answer_over_the_read_cap_is_not_read_nor_checked():
+    with live_server(_big_policies(2 * 1024 * 1024)) as url:
+        code, output, _seconds = _timed(url, *BIG_RUN, "--max-body-mib", "1", "--scenarios", "/nonexistent")
+    assert code == 3, output
+    assert "errored" in output
+    assert "1048576-byte cap" in output
+    assert "DRIFT" not in output
+
+
+# -- the production guard asks the deployment (issue 17, point 8) ------------------------------------
+
+
+def _production_sandbox(calls: list[str]) -> Starlette:
+    """A deployment whose sandbox ``team-a`` is production by its own word, though its name says nothing."""
+
+    async def policies(request: Any) -> Response:
+        calls.append(request.method)
+        body = {"children": [{"id": "mp1", "sandbox": {"sandboxName": "team-a", "type": "production"}}]}
+        return Response(json.dumps(body), media_type="application/json")
+
+    return Starlette(routes=[Route("/data/core/ups/config/mergePolicies", policies, methods=["GET", "POST"])])
+
+
+def test_validate__writes_are_refused_where_the_deployment_says_production():
+    calls: list[str] = []
+    args = ["--operations", "mergePolicies$", "--no-coverage", "--max-examples", "1", "--scenarios", "/none"]
+    with live_server(_production_sandbox(calls)) as url:
+        code, output = _validate(url, "--sandbox", "team-a", "--allow-writes", *args)
+        assert code == 2, output
+        assert "sandbox.type is 'production'" in output
+        assert calls == ["GET"]  # the one read that asked; nothing written
+        code, output = _validate(url, "--sandbox", "team-a", "--allow-writes", "--allow-writes", *args)
+    assert code != 2, output
+    assert "POST" in calls

@@ -113,3 +113,80 @@ def test_adminLoadFixtures__the_tenant_level_matches_the_fixture_schema() -> Non
     for key in ("org", "sandbox"):
         assert ours["properties"][key]["pattern"] == theirs["properties"][key]["pattern"]
     assert ours["properties"]["systemJobsFlavor"]["enum"] == theirs["properties"]["systemJobsFlavor"]["enum"]
+
+
+def test_adminSetClock__a_running_clock_stops_at_the_end_of_9999(client: Any) -> None:
+    """Issue 17, point 7: set to the last instant and left running, it never reaches year 10000."""
+    headers = {
+        "Authorization": "Bearer t",
+        "x-api-key": "c",
+        "x-gw-ims-org-id": "ADMIN1@AdobeOrg",
+        "x-sandbox-name": "prod",
+    }
+    assert (
+        client.post("/__admin/clock", json={"freeze": True, "at": "9999-12-31T23:59:59Z"}).status_code == 200
+    )
+    assert client.post("/__admin/clock", json={"advance": "999ms"}).status_code == 200
+    assert client.post("/__admin/clock", json={"freeze": False}).status_code == 200
+    import time
+
+    time.sleep(0.005)  # real time moves on past the clock's last instant
+    clock = client.get("/__admin/clock")
+    assert clock.status_code == 200
+    assert clock.json()["nowMs"] == LATEST_MS
+    assert client.post("/__admin/clock", json={"advance": "1s"}).status_code == 400
+    assert client.get("/__admin/state").status_code == 200
+    preview = client.get("/data/core/ups/previewsamplestatus", headers=headers)
+    assert preview.status_code < 500, preview.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-A": "a\r\nb"},
+        {"X-A": "é"},
+        {"X-A": " padded"},
+        {"X-\r\nA": "1"},
+        {"é": "1"},
+        {"": "1"},
+        {"a b": "1"},
+    ],
+)
+def test_adminAddFault__headers_http_cannot_carry_are_400(client: Any, headers: dict[str, str]) -> None:
+    """Issue 17, point 7: refused when added, with the problem shape; nothing is stored."""
+    fault = {"match": {"operationId": "getMany"}, "respond": {"status": 503, "headers": headers}}
+    response = client.post("/__admin/faults", json=fault)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert client.get("/__admin/faults").json() == {"faults": []}
+
+
+def test_adminSnapshot__writes_the_state_file_that_loads_back(tmp_path: Any) -> None:
+    """Issue 17, point 5: POST /__admin/snapshot writes the dump atomically; it loads back equal."""
+    from starlette.testclient import TestClient
+
+    from profile_harness.app import create_app
+    from profile_harness.options import HarnessOptions
+    from profile_harness.seed.fixtures import dump_state, load_state_file
+    from profile_harness.store import Store
+
+    path = tmp_path / "state" / "world.json"
+    store = Store()
+    with TestClient(create_app(store, options=HarnessOptions(state_file=str(path)))) as client:
+        client.post("/__admin/fixtures", json={"tenants": [{"org": "ADMIN1@AdobeOrg", "sandbox": "dev"}]})
+        client.post("/__admin/clock", json={"freeze": True, "at": "2024-07-01T00:00:00Z"})
+        response = client.post("/__admin/snapshot")
+        assert response.status_code == 200, response.text
+        assert response.json() == {"path": str(path), "tenants": 1}
+        dumped = client.get("/__admin/state").json()
+    assert [p.name for p in path.parent.iterdir()] == ["world.json"]  # no temporary file left
+    again = Store()
+    assert load_state_file(again, path) is True
+    assert dump_state(again, system_jobs_flavor="azure") == dumped
+    assert load_state_file(Store(), tmp_path / "missing.json") is False
+
+
+def test_adminSnapshot__without_a_state_file_is_409(client: Any) -> None:
+    response = client.post("/__admin/snapshot")
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"

@@ -60,3 +60,60 @@ def test_imsToken__with_required_token_and_secret():
         assert refused.json()["error"] == "invalid_client"
         token = client.post("/ims/token/v3", data=FORM).json()["access_token"]
         assert token == "fixed"
+
+
+def test_imsToken__required_token_needs_configured_credentials():
+    # Issue 17: with --require-token and no client credentials, any login used to get the token.
+    with TestClient(create_app(options=HarnessOptions(require_token="fixed"))) as client:
+        refused = client.post("/ims/token/v3", data=FORM)
+        assert refused.status_code == 401
+        body = refused.json()
+        assert body["error"] == "invalid_client"
+        assert "--client-id" in body["error_description"]
+        assert "fixed" not in refused.text
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "named"),
+    [
+        (FORM, 200, None),
+        ({**FORM, "client_id": "abd"}, 401, "client_id"),
+        ({**FORM, "client_secret": "s3creT"}, 401, "client_secret"),
+        ({**FORM, "client_id": "x", "client_secret": "y"}, 401, "client_id"),
+    ],
+)
+def test_imsToken__required_token_only_for_the_configured_client(form, status, named):  # type: ignore[no-untyped-def]
+    options = HarnessOptions(require_token="fixed", ims_client_id="abc", ims_client_secret="s3cret")
+    with TestClient(create_app(options=options)) as client:
+        response = client.post("/ims/token/v3", data=form)
+        assert response.status_code == status
+        if named is None:
+            assert response.json()["access_token"] == "fixed"
+        else:
+            assert response.json() == {
+                "error": "invalid_client",
+                "error_description": f"invalid {named} parameter",
+            }
+
+
+def test_imsToken__without_required_token_any_client_logs_in(client):  # type: ignore[no-untyped-def]
+    # aepp's compat test logs in with made-up credentials against a default server.
+    response = client.post("/ims/token/v3", data={**FORM, "client_id": "anything", "client_secret": "x"})
+    assert response.status_code == 200
+    assert response.json()["access_token"].startswith("harness-")
+
+
+def test_imsToken__compares_in_constant_time(monkeypatch):  # type: ignore[no-untyped-def]
+    from profile_harness.server import gateway
+
+    compared = []
+
+    def spy(given: bytes, expected: bytes) -> bool:
+        compared.append(expected)
+        return given == expected
+
+    monkeypatch.setattr(gateway.hmac, "compare_digest", spy)
+    options = HarnessOptions(require_token="fixed", ims_client_id="abc", ims_client_secret="s3cret")
+    with TestClient(create_app(options=options)) as client:
+        assert client.post("/ims/token/v3", data=FORM).status_code == 200
+    assert compared == [b"abc", b"s3cret"]

@@ -222,3 +222,130 @@ def test_load__a_legacy_attribute_needs_its_field_in_the_records():
         load_document(store, doc)
     assert "tenants[0].legacyComputedAttributes[0]" in str(caught.value)
     assert "_acme.nowhere" in str(caught.value)
+
+
+# -- issue 17, point 5: everything a tenant holds is in the dump and loads back to an equal dump ----
+
+UNION_REF = {
+    "id": "https://ns.adobe.com/xdm/context/profile__union",
+    "contentType": "application/vnd.adobe.xed+json;version=1",
+}
+ROUND_TRIP_WORLD = tenant_doc(
+    datasets=[
+        profile_dataset(
+            "crm",
+            "2024-05-01T10:00:00Z",
+            {"identityMap": {"email": [{"id": "jane@x.com"}]}, "_acme": {"summary": {"total": 1.5}}},
+        ),
+        profile_dataset(
+            "web",
+            "2024-06-02T10:00:00Z",
+            {
+                "_id": "e1",
+                "timestamp": "2024-06-02T09:00:00Z",
+                "identityMap": {"email": [{"id": "jane@x.com"}]},
+                "eventType": "commerce.purchases",
+                "commerce": {"order": {"priceTotal": 5}},
+            },
+            cls="_xdm.context.experienceevent",
+        ),
+    ],
+)
+
+
+def _world_of_everything(client, headers):  # type: ignore[no-untyped-def]
+    """A tenant built through the API with one of everything (each call checked)."""
+    assert client.post("/__admin/fixtures", json=ROUND_TRIP_WORLD).status_code == 200
+    assert (
+        client.post("/__admin/clock", json={"freeze": True, "at": "2024-07-01T00:00:00Z"}).status_code == 200
+    )
+    assert client.put("/__admin/job-timing", json={"export": "reads:2"}).status_code == 200
+    created = client.post(
+        "/data/foundation/catalog/dataSets", headers=headers, json={"name": "Export", "schemaRef": UNION_REF}
+    )
+    dataset_id = created.json()[0].rsplit("/", 1)[1]
+    export = {"schema": {"name": "_xdm.context.profile"}, "destination": {"datasetId": dataset_id}}
+    jobs = "/data/core/ups/export/jobs"
+    finished = client.post(jobs, headers=headers, json={**export, "fields": "identityMap"}).json()["id"]
+    cancelled = client.post(jobs, headers=headers, json=export).json()["id"]
+    running = client.post(jobs, headers=headers, json=export).json()["id"]
+    for _ in range(2):
+        client.get(f"{jobs}/{finished}", headers=headers)
+    assert client.get(f"{jobs}/{finished}", headers=headers).json()["status"] == "SUCCEEDED"
+    assert client.get(f"{jobs}/{running}", headers=headers).json()["status"] == "PROCESSING"
+    assert client.delete(f"{jobs}/{cancelled}", headers=headers).status_code in (200, 204)
+    deleted = client.post("/data/core/ups/system/jobs", headers=headers, json={"dataSetId": "web"})
+    assert deleted.status_code in (200, 201), deleted.text
+    ca = {
+        "name": "spent",
+        "displayName": "Spent",
+        "description": "7 days",
+        "expression": {
+            "type": "PQL",
+            "format": "pql/text",
+            "value": 'xEvent[eventType = "commerce.purchases"].sum(commerce.order.priceTotal)',
+        },
+        "duration": {"count": 7, "unit": "DAYS"},
+        "status": "NEW",
+    }
+    assert client.post("/data/core/ca/attributes", headers=headers, json=ca).status_code in (200, 201)
+    client.post("/__admin/clock", json={"advance": "2s"})
+    assert client.get("/data/core/ca/attributes", headers=headers).status_code == 200
+    legacy = {
+        "name": "total",
+        "path": "_acme.summary",
+        "description": "total",
+        "expression": {"type": "PQL", "format": "pql/text", "value": 'xEvent[eventType = "a"].sum(x)'},
+        "schema": {"name": "_xdm.context.profile"},
+    }
+    assert (
+        client.post("/data/core/ups/config/computedAttributes", headers=headers, json=legacy).status_code
+        == 200
+    )
+    vendor = "application/vnd.adobe.platform.projection{}+json; version=1"
+    destination = client.post(
+        "/data/core/ups/config/destinations",
+        headers={**headers, "Content-Type": vendor.format("Destination")},
+        json={"type": "EDGE", "dataCenters": ["OR1"]},
+    ).json()["id"]
+    projection = client.post(
+        "/data/core/ups/config/projections",
+        headers={**headers, "Content-Type": vendor.format("Config")},
+        params={"schemaName": "_xdm.context.profile"},
+        json={"selector": "person.name", "destinationId": destination, "name": "names"},
+    )
+    assert projection.status_code in (200, 201), projection.text
+
+
+def test_dump__a_tenant_with_everything_loads_back_to_an_equal_dump(client, headers):  # type: ignore[no-untyped-def]
+    _world_of_everything(client, headers)
+    dumped = client.get("/__admin/state").json()
+    (tenant,) = dumped["tenants"]
+    for key in ("computedAttributes", "legacyComputedAttributes", "edgeDestinations", "edgeProjections"):
+        assert len(tenant[key]) == 1, key
+    assert [j["job"]["state"] for j in tenant["exportJobs"]] == ["SUCCEEDED", "PROCESSING"]
+    assert tenant["nextExportJobId"] == tenant["exportJobs"][-1]["id"] + 1
+    statuses = {b["status"] for d in tenant["datasets"] for b in d["batches"]}
+    assert "aborted" in statuses
+    assert any(b.get("files") for d in tenant["datasets"] for b in d["batches"])
+    assert len(tenant["systemJobs"]) == 1
+    assert dumped["clock"] == {"frozen": True, "atMs": 1719792002000}
+
+    fresh = Store()
+    load_document(fresh, copy.deepcopy(dumped))
+    assert dump_state(fresh, system_jobs_flavor="azure") == dumped
+    client.post("/__admin/reset")
+    assert client.post("/__admin/fixtures", json=dumped).status_code == 200
+    assert client.get("/__admin/state").json() == dumped
+
+
+def test_dump__restored_jobs_go_on_where_they_were(client, headers):  # type: ignore[no-untyped-def]
+    _world_of_everything(client, headers)
+    before = client.get("/data/core/ups/export/jobs", headers=headers).json()
+    dumped = client.get("/__admin/state").json()
+    client.post("/__admin/reset")
+    client.post("/__admin/fixtures", json=dumped)
+    client.put("/__admin/job-timing", json={"export": "reads:2"})
+    after = client.get("/data/core/ups/export/jobs", headers=headers).json()
+    assert [j["status"] for j in after["records"]] == ["SUCCEEDED", "SUCCEEDED"]
+    assert [j["id"] for j in after["records"]] == [j["id"] for j in before["records"]]

@@ -91,3 +91,16 @@ def test_fault__the_schema_states_what_a_request_fault_needs(client):  # type: i
         assert response.status_code == 400, fault
         assert response.headers["content-type"].startswith("application/problem+json")
     assert client.post("/__admin/faults", json={"job": "sample"}).status_code == 201
+
+
+def test_request_fault__headers_are_sent_as_http_allows(client, headers):  # type: ignore[no-untyped-def]
+    """Issue 17, point 7: a final line break (which a JSON Schema `$` lets through) is not sent."""
+    fault = {
+        "match": {"operationId": "getMany"},
+        "respond": {"status": 429, "headers": {"Retry-After": "1\n", "X-Why\n": "slow down"}},
+    }
+    assert client.post("/__admin/faults", json=fault).status_code == 201
+    limited = client.get(BASE, headers=headers)
+    assert limited.status_code == 429
+    assert limited.headers["retry-after"] == "1"
+    assert limited.headers["x-why"] == "slow down"

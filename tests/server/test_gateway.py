@@ -136,3 +136,113 @@ def test_gateway__sandbox_id_names_no_sandbox_outside_system_jobs(client):  # ty
     response = client.get(PATH, headers=_by_sandbox_id("prod"))
     assert response.status_code == 400
     assert "x-sandbox-name" in response.json()["message"]
+
+
+def test_gateway__token_compared_in_constant_time(monkeypatch):  # type: ignore[no-untyped-def]
+    from profile_harness.server import gateway
+
+    compared = []
+
+    def spy(given: bytes, expected: bytes) -> bool:
+        compared.append((given, expected))
+        return given == expected
+
+    monkeypatch.setattr(gateway.hmac, "compare_digest", spy)
+    headers = {k.lower(): v for k, v in HEADERS.items()}
+    assert Credentials("other").verdict(headers) == (401, "401013", "Oauth token is not valid")
+    assert compared == [(b"test-token", b"other")]
+    # Any header text compares (a non-ASCII token is refused, not a TypeError).
+    assert check_credentials({**headers, "authorization": "Bearer t\xe9st"}, "test-token") is not None
+
+
+def test_gateway__admin_swagger_ui_keeps_its_slash(client):  # type: ignore[no-untyped-def]
+    # /__admin/ui redirects to /__admin/ui/; stripping that slash again made the UI a redirect loop.
+    assert client.get("/__admin/ui", follow_redirects=False).headers["location"] == "/__admin/ui/"
+    assert client.get("/__admin/ui/").status_code == 200
+
+
+# -- header size and tenant names (issue 17, point 2) --------------------------------------------
+
+
+def _bounded_app(**options: int) -> TestClient:
+    from profile_harness.store import Store
+
+    app = create_app(Store(), options=HarnessOptions(**options))  # type: ignore[arg-type]
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_gateway__a_header_value_past_its_limit_is_a_431_before_anything_reads_it(client: TestClient) -> None:
+    from profile_harness.app import harness_of
+
+    journal = harness_of(client.app).journal
+    journal.clear()
+    big = "a" * (8 * 1024 + 1)
+    for name, value in (("x-sandbox-name", big), ("x-anything", big), ("authorization", "Bearer " + big)):
+        response = client.get(PATH, headers={**HEADERS, name: value})
+        assert response.status_code == 431, name
+        assert response.json()["error_code"] == "431000"
+        assert "8192" in response.json()["message"]
+    # Refused before the journal or the store read the headers: nothing of them is kept.
+    assert journal.entries() == []
+    assert harness_of(client.app).store.tenants() == []
+
+
+def test_gateway__headers_past_their_total_are_a_431_in_each_shape(client: TestClient) -> None:
+    many = {f"x-extra-{i}": "v" * 4000 for i in range(5)}  # 20 kB, each value under 8 KiB
+    platform = client.get(PATH, headers={**HEADERS, **many})
+    assert platform.status_code == 431
+    assert platform.json()["error_code"] == "431000"
+    assert "16384" in platform.json()["message"]
+    elsewhere = client.get("/__admin/health", headers=many)
+    assert elsewhere.status_code == 431
+    assert elsewhere.headers["content-type"] == "application/problem+json"
+    assert elsewhere.json()["status"] == 431
+
+
+def test_gateway__header_limits_are_options() -> None:
+    with _bounded_app(max_header_bytes=64 * 1024, max_header_value_bytes=32 * 1024) as test_client:
+        response = test_client.get(PATH, headers={**HEADERS, "x-extra": "v" * 20_000})
+        assert response.status_code == 200
+    with _bounded_app(max_header_bytes=1024) as test_client:
+        assert test_client.get(PATH, headers={**HEADERS, "x-extra": "v" * 1000}).status_code == 431
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("x-gw-ims-org-id", "A" * 65 + "@AdobeOrg"),
+        ("x-sandbox-name", "s" * 65),
+        ("x-sandbox-id", "1" * 65),
+        ("x-sandbox-id", "not a sandbox id"),
+        ("x-sandbox-id", "caf\u00e9".encode("latin-1")),  # not UTF-8
+    ],
+)
+def test_gateway__tenant_names_past_their_length_are_a_400_naming_the_header(
+    client: TestClient, name: str, value: str | bytes
+) -> None:
+    response = client.get(PATH, headers={**HEADERS, name: value})
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "400003"
+    assert name in response.json()["message"]
+
+
+def test_gateway__names_at_their_length_pass(client: TestClient) -> None:
+    headers = {**HEADERS, "x-gw-ims-org-id": "A" * 64 + "@AdobeOrg", "x-sandbox-name": "s" * 64}
+    assert client.get(PATH, headers=headers).status_code == 200
+    with _bounded_app(max_name_length=8) as test_client:
+        assert test_client.get(PATH, headers={**HEADERS, "x-sandbox-name": "s" * 9}).status_code == 400
+
+
+def test_gateway__many_long_sandbox_names_are_refused_and_nothing_is_kept(client: TestClient) -> None:
+    from profile_harness.app import harness_of
+
+    harness = harness_of(client.app)
+    for i in range(50):
+        name = f"s{i}-" + "x" * 10_000
+        assert client.get(PATH, headers={**HEADERS, "x-sandbox-name": name}).status_code == 431
+        assert (
+            client.post(PATH, headers={**HEADERS, "x-sandbox-name": name[:100]}, json={}).status_code == 400
+        )
+    assert harness.store.tenants() == []
+    kept = [entry.sandbox for entry in harness.journal.entries()]
+    assert all(sandbox is None or len(sandbox) <= 100 for sandbox in kept)

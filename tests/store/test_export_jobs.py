@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from profile_harness.errors import BadRequest
+from profile_harness.errors import BadRequest, NotFound
 from profile_harness.seed.fixtures import load_document
 from profile_harness.store import Store
 from profile_harness.store.datasets import EVENT_CLASS, PROFILE_CLASS, UNION_SCHEMA
@@ -285,3 +285,22 @@ def test_export_filter__malformed_is_refused_naming_the_field(export_filter: Any
         tenant.export_jobs.create(body)
     assert tenant.export_jobs.page(limit=10).jobs == []
     assert tenant.datasets.get("out").batches == []
+
+
+# -- finished jobs kept (issue 17, point 3) ----------------------------------------------------------
+
+
+def test_finished_jobs__the_oldest_go_past_the_limit() -> None:
+    tenant = _exporting_tenant([], [policy("ts", "none", "timestampOrdered", default=True)])
+    assert tenant.store is not None
+    tenant.store.max_finished_jobs = 2
+    body = {"destination": {"datasetId": "out"}, "schema": {"name": PROFILE_CLASS}}
+    jobs = [tenant.export_jobs.create(body) for _ in range(4)]
+    for job in jobs:
+        tenant.export_jobs.get(job.id)  # instant: the first read ends it
+    listed = [job.id for job in tenant.export_jobs.page(limit=50).jobs]
+    assert listed == [jobs[3].id, jobs[2].id]
+    with pytest.raises(NotFound):
+        tenant.export_jobs.get(jobs[0].id)
+    # Their batches stay with the dataset: the data they wrote is the dataset's.
+    assert all(tenant.datasets.get("out").batch(job.batch_id) is not None for job in jobs)

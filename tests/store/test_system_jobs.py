@@ -383,3 +383,19 @@ def test_to_dict__aws_statuses(tenant: Tenant) -> None:
     body = _finish(tenant, job).to_dict("aws")
     assert body["status"] == "SUCCESS"
     assert body["updatedAt"] == "2024-05-29T16:26:43.000000Z"
+
+
+# -- finished requests kept (issue 17, point 3) ------------------------------------------------------
+
+
+def test_finished_requests__the_oldest_go_past_the_limit_running_ones_stay(
+    store: Store, tenant: Tenant
+) -> None:
+    store.max_finished_jobs = 2
+    finished = [_finish(tenant, tenant.system_jobs.create({"dataSetId": "crm"})) for _ in range(4)]
+    running = tenant.system_jobs.create({"dataSetId": "web"})
+    listed = [job.id for job in tenant.system_jobs.page().jobs]
+    assert listed == [finished[2].id, finished[3].id, running.id]
+    with pytest.raises(NotFound):
+        tenant.system_jobs.get(finished[0].id)
+    assert [job.id for job in tenant.system_jobs.newest()] == [running.id, finished[3].id, finished[2].id]

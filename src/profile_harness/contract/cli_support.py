@@ -7,13 +7,18 @@ from pathlib import Path
 import click
 
 from profile_harness.contract.auth import DEFAULT_IMS_URL, DEFAULT_SCOPES, AuthError, Credentials, ims_token
-from profile_harness.contract.validate import ValidateOptions, is_production, run_validation
+from profile_harness.contract.production import ProductionSandbox, is_production
+from profile_harness.contract.validate import ValidateOptions, run_validation
 
 __all__ = ["check_write_permission", "run_validate_command"]
 
 
 def check_write_permission(allow_writes: int, sandbox: str | None, production_ok: bool) -> None:
-    """Refuse writes without an explicitly named sandbox, or in a production one unless told twice."""
+    """Refuse writes without an explicitly named sandbox, or in one named like production unless told twice.
+
+    This is the check before anything is sent; once the deployment answers, the run refuses writes
+    too when it says the sandbox is production (``sandbox.type``), see ``run_validation``.
+    """
     if not allow_writes:
         return
     if not sandbox:
@@ -72,6 +77,9 @@ def run_validate_command(
     scenario_paths: tuple[Path, ...],
     junit_xml: Path | None,
     html_path: Path | None,
+    timeout: float = 1800.0,
+    request_timeout: float = 30.0,
+    max_body_mib: float = 16.0,
 ) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -99,6 +107,10 @@ def run_validate_command(
         fuzz=not no_fuzz,
         scenario_paths=list(scenario_paths) or [Path("scenarios")],
         operations=operations,
+        timeout=request_timeout,
+        total_timeout=timeout or None,
+        max_body=int(max_body_mib * 1024 * 1024),
+        production_confirmed=allow_writes >= 2 or production_ok,
     )
     console = Console()
     with Progress(
@@ -118,12 +130,17 @@ def run_validate_command(
             started[0] = True
             progress.update(task, description=name)
 
-        report = run_validation(options, on_total=lambda n: progress.update(task, total=n), on_step=on_step)
+        try:
+            report = run_validation(
+                options, on_total=lambda n: progress.update(task, total=n), on_step=on_step
+            )
+        except ProductionSandbox as exc:
+            raise click.UsageError(str(exc)) from None
     print_report(report, console)
     if junit_xml:
         write_junit(report, junit_xml)
     if html_path:
         write_html(report, html_path)
         console.print(f"HTML report: {html_path}")
-    if report.failed:
-        raise SystemExit(1)
+    if report.exit_code:
+        raise SystemExit(report.exit_code)

@@ -7,7 +7,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Drift", "body_diff", "shape_diff"]
+__all__ = ["CLIP", "Drift", "body_diff", "clip", "shape_diff"]
+
+#: How much of a body or message a report shows (characters); the rest is counted, not printed.
+CLIP = 2048
+#: Lines of each side a body diff compares; longer bodies are cut first (difflib is not linear).
+DIFF_LINES = 400
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,10 @@ class Drift:
     got: str
     request: str = ""  # the concrete request: "GET /data/...?limit=2"
     diff: str = ""  # a body diff, when there is a body to compare
+
+    def __post_init__(self) -> None:
+        for name, limit in (("expected", CLIP), ("got", CLIP), ("request", CLIP), ("diff", 4 * CLIP)):
+            object.__setattr__(self, name, clip(getattr(self, name), limit))
 
     def text(self) -> str:
         lines = [
@@ -36,12 +45,22 @@ class Drift:
         return "\n".join(line for line in lines if line)
 
 
+def clip(text: str, limit: int = CLIP) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was: ``... (10485760 bytes)``."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text.encode('utf-8', 'replace'))} bytes)"
+
+
 def _dump(value: Any) -> list[str]:
-    return json.dumps(value, indent=2, sort_keys=True, default=str).splitlines()
+    lines = json.dumps(value, indent=2, sort_keys=True, default=str).splitlines()
+    if len(lines) > DIFF_LINES:
+        lines = [*lines[:DIFF_LINES], f"... ({len(lines) - DIFF_LINES} more lines not compared)"]
+    return lines
 
 
 def body_diff(expected: Any, actual: Any) -> str:
-    """A unified diff of two JSON values, keys sorted."""
+    """A unified diff of two JSON values, keys sorted (the first ``DIFF_LINES`` lines of each)."""
     return "\n".join(
         difflib.unified_diff(_dump(expected), _dump(actual), "expected", "got", lineterm="", n=2)
     )

@@ -1,4 +1,10 @@
-"""A validating, recording proxy: forward to a real API, check both sides, write scenarios."""
+"""A validating, recording proxy: forward to a real API, check both sides, write scenarios.
+
+Recordings keep no credentials: values under credential-like names (query keys, form fields, JSON
+keys, headers) are redacted by rule, and so is every later occurrence of a value once seen as a
+credential in the session (a token echoed back in a body). Steps are appended one by one. Answers
+longer than ``max_body`` are passed through as they stream, neither checked nor recorded whole.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import json
 import logging
 import re
 import threading
+import urllib.parse
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,13 +24,13 @@ import httpx
 import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from profile_harness.contract.spec import Contract, load_contract
 from profile_harness.openapi.conformance import ConformanceChecker, Violation
 
-__all__ = ["VIOLATIONS_HEADER", "Recorder", "create_proxy", "redact"]
+__all__ = ["DEFAULT_MAX_BODY", "VIOLATIONS_HEADER", "Recorder", "create_proxy", "header_value", "redact"]
 
 log = logging.getLogger("profile_harness.proxy")
 
@@ -46,8 +53,21 @@ _HOP_BY_HOP = frozenset(
 #: Headers never written to a recording: credentials, and the tenant the replay target supplies.
 _SECRET_HEADER = re.compile(r"authorization|api-key|token|secret|cookie|password|signature", re.IGNORECASE)
 _TENANT_HEADERS = frozenset({"x-gw-ims-org-id", "x-sandbox-name", "x-sandbox-id"})
-_SECRET_KEY = re.compile(r"token|secret|password|authorization|api[-_]?key|client[-_]?secret", re.IGNORECASE)
+#: Names whose values are credentials, wherever they appear: query keys, form fields, JSON keys.
+_SECRET_KEY = re.compile(
+    r"token|secret|passw|pwd|signature|credential|authorization|api[-_]?key|jwt|cookie|session|assertion"
+    r"|^(sig|key|auth)$",
+    re.IGNORECASE,
+)
+#: A value this short is redacted where it stands but not hunted for elsewhere (it would match anything).
+_MIN_SECRET = 6
 REDACTED = "<redacted>"
+#: Answers longer than this (bytes) are streamed through unchecked and recorded by status only.
+DEFAULT_MAX_BODY = 8 * 1024 * 1024
+#: How much of a violation message goes to the log and the header.
+_MESSAGE_LIMIT = 2048
+_UNSAFE_HEADER_CHARS = re.compile(r"[^\x20-\x7e]")
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 #: Response fields whose values change from run to run; a recording expects only their type.
 _VOLATILE = re.compile(
     r"(^id$|Id$|ID$|^@id$|time|Time|epoch|Epoch|date|Date|At$|etag|version|created|updated)"
@@ -61,6 +81,31 @@ def redact(value: Any) -> Any:
     if isinstance(value, list):
         return [redact(item) for item in value]
     return value
+
+
+def _secret_values(value: Any) -> list[str]:
+    """The values under credential-like keys anywhere in a JSON value."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _SECRET_KEY.search(str(key)) and isinstance(item, str | int):
+                found.append(str(item))
+            else:
+                found += _secret_values(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += _secret_values(item)
+    return found
+
+
+def header_value(text: str) -> str:
+    """``text`` safe as an HTTP header value: control and non-ASCII characters as Python escapes."""
+    return _UNSAFE_HEADER_CHARS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _is_form(headers: httpx.Headers) -> bool:
+    media = str(headers.get("content-type", "")).split(";")[0].strip().lower()
+    return media == "application/x-www-form-urlencoded"
 
 
 def _type_name(value: Any) -> str:
@@ -81,7 +126,7 @@ def _type_name(value: Any) -> str:
 
 @dataclass
 class Recorder:
-    """Turns exchanges into one scenario file, rewritten after each one so a killed proxy loses nothing.
+    """Turns exchanges into one scenario file, one step appended per exchange so a killed proxy loses nothing.
 
     An id that a response handed out and a later request uses becomes a captured variable, so the
     recording replays against a server that hands out other ids; volatile response fields (ids,
@@ -93,6 +138,7 @@ class Recorder:
     steps: list[dict[str, Any]] = field(default_factory=list)
     tenant: dict[str, str] = field(default_factory=dict)
     known: dict[str, str] = field(default_factory=dict)  # value handed out -> variable name
+    secrets: set[str] = field(default_factory=set)  # every credential value seen in the session
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -127,12 +173,48 @@ class Recorder:
             return {"$type": _type_name(value)}
         return self._substitute(value)  # an id inside a message ("policy <id> does not exist")
 
-    def add(self, request: httpx.Request, response: httpx.Response) -> None:
+    def observe(self, request: httpx.Request, response: httpx.Response | None = None) -> None:
+        """Learn the credentials an exchange carries (an IMS call is observed, never recorded)."""
+        found: list[str] = []
+        for name, value in request.headers.items():
+            if _SECRET_HEADER.search(name):
+                found += [value, value.split(" ", 1)[-1]]
+        found += [v for k, v in request.url.params.multi_items() if _SECRET_KEY.search(k)]
+        for message in (request, response):
+            if message is None or not message.content:
+                continue
+            if _is_form(message.headers):
+                pairs = urllib.parse.parse_qsl(
+                    message.content.decode("utf-8", "replace"), keep_blank_values=True
+                )
+                found += [v for k, v in pairs if _SECRET_KEY.search(k)]
+            else:
+                with contextlib.suppress(ValueError):
+                    found += _secret_values(json.loads(message.content))
         with self.lock:
-            self._add(request, response)
-            self._write()
+            self.secrets.update(v for v in found if len(v) >= _MIN_SECRET)
 
-    def _add(self, request: httpx.Request, response: httpx.Response) -> None:
+    def _scrub(self, value: Any) -> Any:
+        """Every occurrence of a credential seen in the session replaced by ``<redacted>``."""
+        if isinstance(value, str):
+            for secret in sorted(self.secrets, key=len, reverse=True):
+                if secret in value:
+                    value = value.replace(secret, REDACTED)
+            return value
+        if isinstance(value, list):
+            return [self._scrub(v) for v in value]
+        if isinstance(value, dict):
+            return {self._scrub(k): self._scrub(v) for k, v in value.items()}
+        return value
+
+    def add(self, request: httpx.Request, response: httpx.Response, *, truncated: int | None = None) -> None:
+        """Record one exchange; ``truncated``: the answer was too long to keep, this many bytes."""
+        self.observe(request, response)
+        with self.lock:
+            step = self._scrub(self._add(request, response, truncated))
+            self._append(step)
+
+    def _add(self, request: httpx.Request, response: httpx.Response, truncated: int | None) -> dict[str, Any]:
         index = len(self.steps)
         if not self.tenant:
             # The tenant is no secret, and a replay must address the same one to see the same data.
@@ -159,7 +241,11 @@ class Recorder:
         }
         if headers:
             req["headers"] = headers
-        if request.content:
+        if request.content and _is_form(request.headers):
+            pairs = urllib.parse.parse_qsl(request.content.decode("utf-8", "replace"), keep_blank_values=True)
+            form = [(k, REDACTED if _SECRET_KEY.search(k) else self._substitute(v)) for k, v in pairs]
+            req["raw"] = urllib.parse.urlencode(form, safe="<>{}")
+        elif request.content:
             try:
                 req["body"] = self._substitute(redact(json.loads(request.content)))
             except ValueError:
@@ -167,7 +253,7 @@ class Recorder:
         expect: dict[str, Any] = {"status": response.status_code}
         capture: dict[str, str] = {}
         body: Any = None
-        if response.content:
+        if truncated is None and response.content:
             try:
                 body = redact(response.json())
             except ValueError:
@@ -179,26 +265,28 @@ class Recorder:
                     var = f"step{index + 1}_{re.sub(r'[^A-Za-z0-9_]', '_', where.split('.')[-1])}"
                     self.known[value] = var
                     capture[var] = f"body.{where}" if where else "body"
-        step: dict[str, Any] = {
-            "name": f"{request.method} {req['path']}",
-            "request": req,
-            "expect": expect,
-        }
+        name = f"{request.method} {req['path']}"
+        if truncated is not None:
+            name += f" (answer of {truncated} bytes over the recording cap; body not recorded)"
+        step: dict[str, Any] = {"name": name, "request": req, "expect": expect}
         if capture:
             step["capture"] = capture
-        self.steps.append(step)
+        return step
 
-    def _write(self) -> None:
-        doc = {
-            "name": f"Recorded through profile-harness proxy ({self.name})",
-            "description": "Recorded by `profile-harness proxy --record`; no credentials are kept.",
-            "source": {"doc": "recorded.md"},
-            **({"tenant": self.tenant} if self.tenant else {}),
-            "steps": self.steps,
-        }
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        tmp.replace(self.path)
+    def _append(self, step: dict[str, Any]) -> None:
+        """Append one step to the file (its head is written with the first step): no rewrite, ever."""
+        text = yaml.safe_dump([step], sort_keys=False, allow_unicode=True)
+        if not self.steps:
+            head = {
+                "name": f"Recorded through profile-harness proxy ({self.name})",
+                "description": "Recorded by `profile-harness proxy --record`; no credentials are kept.",
+                "source": {"doc": "recorded.md"},
+                **({"tenant": self.tenant} if self.tenant else {}),
+            }
+            text = yaml.safe_dump(head, sort_keys=False, allow_unicode=True) + "steps:\n" + text
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(text)
+        self.steps.append(step)
 
 
 def _ids(body: Any, where: str = "", depth: int = 0) -> list[tuple[str, str]]:
@@ -219,10 +307,14 @@ def _ids(body: Any, where: str = "", depth: int = 0) -> list[tuple[str, str]]:
     return found
 
 
-def _violation_header(violations: list[Violation]) -> str:
+def _violations_text(violations: list[Violation]) -> str:
     text = " | ".join(f"{v.side}: {v.message}" for v in violations)
-    text = " ".join(text.split()).encode("latin-1", "replace").decode("latin-1")
-    return f"{len(violations)}; {text[:1500]}"
+    text = " ".join(text[: _MESSAGE_LIMIT * 2].split())[:_MESSAGE_LIMIT]
+    return _CONTROL_CHARS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _violation_header(violations: list[Violation]) -> str:
+    return header_value(f"{len(violations)}; {_violations_text(violations)}")[:_MESSAGE_LIMIT]
 
 
 def create_proxy(
@@ -232,8 +324,13 @@ def create_proxy(
     strict: bool = False,
     record_dir: Path | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> Starlette:
-    """An ASGI app that forwards everything to ``upstream`` and checks each exchange."""
+    """An ASGI app that forwards everything to ``upstream`` and checks each exchange.
+
+    An answer longer than ``max_body`` bytes is streamed through as it comes: not checked, recorded by
+    its status only (with its size), logged once.
+    """
     contract = contract or load_contract()
     checker = ConformanceChecker(contract.document)
     recorder = Recorder(record_dir) if record_dir is not None else None
@@ -264,24 +361,84 @@ def create_proxy(
                     headers={VIOLATIONS_HEADER: _violation_header(problems)},
                 )
         try:
-            answer = await client.send(outgoing)
+            answer = await client.send(outgoing, stream=True)
         except httpx.HTTPError as exc:
             log.error("upstream failed for %s %s: %s", request.method, request.url.path, exc)
             return JSONResponse({"title": "Upstream unreachable", "detail": str(exc)}, status_code=502)
-        violations = checker.check(outgoing, answer) if checked else []
-        out_headers = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
+        records = recorder is not None and checked and not outgoing.url.path.startswith("/ims/")
+        out_headers = {k: header_value(v) for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
+        chunks: list[bytes] = []
+        size = 0
+        stream = answer.aiter_bytes()
+        try:
+            async for chunk in stream:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > max_body:
+                    break
+        except httpx.HTTPError as exc:
+            await answer.aclose()
+            log.error("upstream broke off %s %s: %s", request.method, request.url.path, exc)
+            return JSONResponse({"title": "Upstream broke off", "detail": str(exc)}, status_code=502)
+        if size > max_body:
+            return _pass_through(
+                request, outgoing, answer, stream, chunks, out_headers, recorder if records else None
+            )
+        await answer.aclose()
+        content = b"".join(chunks)
+        received = httpx.Response(
+            answer.status_code, headers=answer.headers, content=content, request=outgoing
+        )
+        if recorder is not None and not records:
+            recorder.observe(outgoing, received)  # an IMS call: its credentials are learnt, never written
+        violations = checker.check(outgoing, received) if checked else []
         if violations:
             log.warning(
                 "%s %s -> %s: %s",
                 request.method,
                 request.url.path,
                 answer.status_code,
-                "; ".join(str(v) for v in violations),
+                _violations_text(violations),
             )
             out_headers[VIOLATIONS_HEADER] = _violation_header(violations)
-        if recorder is not None and checked and not outgoing.url.path.startswith("/ims/"):
-            recorder.add(outgoing, answer)
-        return Response(answer.content, status_code=answer.status_code, headers=out_headers)
+        if recorder is not None and records:
+            recorder.add(outgoing, received)
+        return Response(content, status_code=answer.status_code, headers=out_headers)
+
+    def _pass_through(
+        request: Request,
+        outgoing: httpx.Request,
+        answer: httpx.Response,
+        stream: AsyncIterator[bytes],
+        head: list[bytes],
+        headers: dict[str, str],
+        recording: Recorder | None,
+    ) -> StreamingResponse:
+        log.warning(
+            "%s %s -> %s: answer over %d bytes, passed through unchecked%s",
+            request.method,
+            request.url.path,
+            answer.status_code,
+            max_body,
+            " and recorded by status only" if recording is not None else "",
+        )
+
+        async def body() -> AsyncIterator[bytes]:
+            size = 0
+            try:
+                for chunk in head:
+                    size += len(chunk)
+                    yield chunk
+                async for chunk in stream:
+                    size += len(chunk)
+                    yield chunk
+            finally:
+                await answer.aclose()
+                if recording is not None:
+                    status_only = httpx.Response(answer.status_code, headers=answer.headers, request=outgoing)
+                    recording.add(outgoing, status_only, truncated=size)
+
+        return StreamingResponse(body(), status_code=answer.status_code, headers=headers)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 

@@ -19,7 +19,11 @@ _STYLE = {"passed": "green", "drift": "red", "errored": "red", "skipped": "yello
 
 def _headline(report: Report) -> str:
     mode = "read-only" if report.read_only else f"writes allowed in sandbox {report.sandbox!r}"
-    verdict = "DRIFT" if report.failed else "conforms"
+    if report.unreachable and not report.requests_sent:
+        return f"{report.base_url} against {report.spec}: UNREACHABLE; {report.unreachable}; nothing checked"
+    verdict = report.verdict
+    if report.unreachable and not report.drifts:
+        verdict = f"{verdict} ({report.unreachable})"
     return (
         f"{report.base_url} against {report.spec} ({mode}): {verdict}; {len(report.drifts)} drift(s), "
         f"{report.requests_sent} requests, {report.rate_limited} rate-limited (waited {report.waited:.1f}s), "
@@ -42,9 +46,10 @@ def print_report(report: Report, console: Console) -> None:
         table.add_row(
             row.phase, row.name, f"[{style}]{row.status}[/]", str(row.cases), f"{row.seconds:.2f}", row.note
         )
-    console.print(table)
     counts = Counter(row.status for row in report.rows)
-    console.print(", ".join(f"{counts[s]} {s}" for s in ("passed", "drift", "errored", "skipped")))
+    if report.rows:  # an unreachable deployment ran nothing: the headline says so
+        console.print(table)
+        console.print(", ".join(f"{counts[s]} {s}" for s in ("passed", "drift", "errored", "skipped")))
     if report.unsafe_scenarios:
         console.print(f"{report.unsafe_scenarios} scenario file(s) not marked safe were not replayed")
     style = "bold red" if report.failed else "bold green"
@@ -116,7 +121,11 @@ def write_html(report: Report, path: Path) -> None:
     """One self-contained page: the verdict, every drift (expandable), the summary table."""
     e = html.escape
     verdict = (
-        '<span class="bad">drift found</span>' if report.failed else '<span class="good">conforms</span>'
+        '<span class="bad">drift found</span>'
+        if report.drifts
+        else f'<span class="bad">{e(report.verdict.lower())}</span>'
+        if report.failed
+        else '<span class="good">conforms</span>'
     )
     parts = [
         "<!doctype html><html lang=en><meta charset=utf-8>",

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from profile_harness.contract.deadline import RunClock, RunTimedOut
 from profile_harness.contract.spec import Contract
 
 __all__ = ["GuardedTransport", "WriteRefused", "retry_after_seconds"]
@@ -92,6 +93,9 @@ class GuardedTransport(httpx.BaseTransport):
     rate_limited: int = 0
     waited: float = 0.0
     last_response: httpx.Response | None = None
+    run: RunClock | None = None  # the run's --timeout: no request or wait goes past it
+    failures_in_a_row: int = 0  # requests that got no answer at all, since the last answer
+    last_failure: str = ""
     _next_slot: float = 0.0
 
     def _pace(self) -> None:
@@ -147,13 +151,27 @@ class GuardedTransport(httpx.BaseTransport):
             raise WriteRefused(reason, request=request)
         for _attempt in range(MAX_RETRIES + 1):
             self._pace()
-            response = self.inner.handle_request(request)
+            if self.run is not None and self.run.expired:
+                raise RunTimedOut("the run's --timeout is spent; request not sent", request=request)
+            try:
+                response = self.inner.handle_request(request)
+            except httpx.TransportError as exc:
+                self.failures_in_a_row += 1
+                self.last_failure = f"{type(exc).__name__}: {exc}"
+                raise
+            self.failures_in_a_row = 0
             self.requests_sent += 1
             if response.status_code != 429:
                 break
             wait = retry_after_seconds(response.headers.get("retry-after"), self.wall())
             self.rate_limited += 1
-            if wait is None or wait > MAX_WAIT or _attempt == MAX_RETRIES:
+            left = self.run.remaining() if self.run is not None else None
+            if (
+                wait is None
+                or wait > MAX_WAIT
+                or _attempt == MAX_RETRIES
+                or (left is not None and wait > left)
+            ):
                 break
             response.read()
             response.close()

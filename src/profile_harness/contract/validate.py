@@ -15,13 +15,22 @@ from typing import Any
 import httpx
 
 from profile_harness.contract.auth import Credentials
-from profile_harness.contract.drift import Drift, body_diff, shape_diff
+from profile_harness.contract.deadline import AnswerTooLarge, DeadlineTransport, RunClock
+from profile_harness.contract.drift import Drift, body_diff, clip, shape_diff
+from profile_harness.contract.production import (
+    PRODUCTION,
+    ProductionSandbox,
+    is_production,
+    production_reason,
+    sandbox_type,
+)
 from profile_harness.contract.spec import Contract
 from profile_harness.contract.transport import UNDOABLE_CREATES, GuardedTransport, WriteRefused
 from profile_harness.openapi.conformance import ConformanceChecker
 
 __all__ = [
     "PRODUCTION",
+    "ProductionSandbox",
     "Report",
     "Row",
     "ValidateOptions",
@@ -30,13 +39,11 @@ __all__ = [
     "run_validation",
 ]
 
-#: A sandbox whose name says production: writes there need --allow-writes twice.
-PRODUCTION = re.compile(r"(^|[-_])(prod|production|prd|live)($|[-_])", re.IGNORECASE)
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-
-
-def is_production(sandbox: str) -> bool:
-    return bool(PRODUCTION.search(sandbox))
+#: Requests in a row that got no answer at all (refused, reset, timed out) before the run stops.
+UNREACHABLE_AFTER = 3
+#: Where the run first asks the deployment something: reachable at all, and what its sandbox is.
+PROBE = "/data/core/ups/config/mergePolicies"
 
 
 @dataclass
@@ -51,7 +58,10 @@ class ValidateOptions:
     fuzz: bool = True
     scenario_paths: list[Path] = field(default_factory=lambda: [Path("scenarios")])
     operations: str | None = None  # a regex on "METHOD /path" to narrow the schemathesis phase
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds one request may take in all (headers and body): --request-timeout
+    total_timeout: float | None = 1800.0  # seconds the whole run may take (None or 0: no limit): --timeout
+    max_body: int = 16 * 1024 * 1024  # answers longer than this are not read to the end nor checked
+    production_confirmed: bool = False  # --allow-writes twice: writes go ahead in a production sandbox
     sleep: Callable[[float], None] = time.sleep
     transport: httpx.BaseTransport | None = None  # tests hand in their own
 
@@ -84,10 +94,35 @@ class Report:
     deleted: int = 0
     unsafe_scenarios: int = 0  # scenario files not marked safe, never replayed here
     seconds: float = 0.0
+    unreachable: str = ""  # why the deployment could not be reached (the run stopped)
+    timed_out: bool = False  # the run's --timeout ended it before everything ran
+    sandbox_type: str | None = None  # what the deployment says the sandbox is (sandbox.type)
 
     @property
     def failed(self) -> bool:
-        return bool(self.drifts) or any(row.status == "errored" for row in self.rows)
+        return bool(self.drifts) or self.incomplete
+
+    @property
+    def incomplete(self) -> bool:
+        """Not everything could be checked: unreachable, out of time, or a request that got no answer."""
+        return bool(self.unreachable) or self.timed_out or any(row.status == "errored" for row in self.rows)
+
+    @property
+    def verdict(self) -> str:
+        if self.drifts:
+            return "DRIFT"
+        if self.unreachable:
+            return "UNREACHABLE"
+        if self.timed_out:
+            return "TIMED OUT"
+        if self.incomplete:
+            return "INCOMPLETE"
+        return "conforms"
+
+    @property
+    def exit_code(self) -> int:
+        """0 conforms; 1 drift found; 3 nothing drifted but not everything was checked (see README)."""
+        return 1 if self.drifts else (3 if self.incomplete else 0)
 
 
 class _Run:
@@ -95,19 +130,55 @@ class _Run:
         self.options = options
         self.report = report
         self.progress = progress
-        inner = options.transport or httpx.HTTPTransport()
+        self.clock = RunClock(options.total_timeout or None)
+        inner = options.transport or DeadlineTransport(
+            request_timeout=options.timeout, max_body=options.max_body, run=self.clock
+        )
         self.transport = GuardedTransport(
             inner=inner,
             contract=options.contract,
             allow_writes=options.allow_writes,
             rate=options.rate,
             sleep=options.sleep,
+            run=self.clock,
         )
         self.client = httpx.Client(
             base_url=options.base_url.rstrip("/"), transport=self.transport, timeout=options.timeout
         )
         self.checker = ConformanceChecker(options.contract.document)
         self.seen: dict[tuple[str, str, str], int] = {}
+
+    def stop_reason(self) -> str | None:
+        """Why nothing more should be sent, or None: the run's time is up, or the deployment is gone."""
+        if self.clock.expired:
+            self.report.timed_out = True
+            return f"the run's --timeout ({self.options.total_timeout:g}s) was reached"
+        if self.transport.failures_in_a_row >= UNREACHABLE_AFTER:
+            self.report.unreachable = (
+                f"{self.transport.failures_in_a_row} requests in a row got no answer "
+                f"(last: {clip(self.transport.last_failure, 300)})"
+            )
+            return self.report.unreachable
+        return None
+
+    def probe(self) -> bool:
+        """One read before anything else: is the deployment there, and what does it say the sandbox is."""
+        try:
+            response = self.client.get(PROBE, headers=self.options.credentials.headers())
+        except AnswerTooLarge:
+            return True  # it answered; what it says about the sandbox is past the read cap
+        except httpx.HTTPError as exc:
+            self.report.unreachable = (
+                f"{self.options.base_url} could not be reached: {type(exc).__name__}: {exc}"
+            )
+            self.report.unreachable = clip(self.report.unreachable, 500)
+            return False
+        try:
+            body = response.json() if response.is_success else None
+        except ValueError:
+            body = None
+        self.report.sandbox_type = sandbox_type(body, self.options.credentials.sandbox)
+        return True
 
     def add_drift(self, drift: Drift) -> None:
         # The same finding from many generated cases is one drift: the first one, as it was seen.
@@ -153,6 +224,8 @@ class _Run:
         cases = refused = 0
         errors: list[str] = []
         for case in self._cases(operation):
+            if self.clock.expired:
+                break
             if case.method.upper() != operation.method.upper():
                 continue  # coverage also tries undocumented methods on the path; those could write
             cases += 1
@@ -161,8 +234,8 @@ class _Run:
             except WriteRefused:
                 refused += 1
             except httpx.HTTPError as exc:
-                errors.append(f"{type(exc).__name__}: {exc}")
-                if len(errors) >= 3:
+                errors.append(clip(f"{type(exc).__name__}: {exc}", 500))
+                if len(errors) >= 3 or self.stop_reason() is not None:
                     break
         status = "errored" if errors else ("drift" if len(self.report.drifts) > before else "passed")
         note = "; ".join(errors[:1]) or (
@@ -518,7 +591,7 @@ def _response_schema(doc: dict[str, Any], operation: Any, response: httpx.Respon
 
 
 def _short(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
+    text = " ".join(text[: limit * 8].split())  # only the head is shown: never split a whole large body
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -539,17 +612,35 @@ def run_validation(
     )
     run = _Run(options, report, on_step)
     try:
+        if not run.probe():
+            return report
+        reason = production_reason(options.credentials.sandbox, report.sandbox_type)
+        if options.allow_writes and reason and not options.production_confirmed:
+            raise ProductionSandbox(
+                f"sandbox {options.credentials.sandbox!r} is production ({reason}); writes there need "
+                "--allow-writes twice (or --i-know-this-is-production)"
+            )
         operations = run.schemathesis_operations() if (options.coverage or options.fuzz) else []
         scenarios = run.scenarios()
         on_total(len(operations) + len(scenarios))
-        for operation in operations:
-            on_step(operation.label)
-            run.fuzz_operation(operation)
-        for scenario, skip, original_steps in scenarios:
-            on_step(str(scenario.path))
-            run.replay(scenario, skip, original_steps)
+        work: list[Any] = [*operations, *scenarios]
+        for done, item in enumerate(work):
+            stop = run.stop_reason()
+            if stop is not None:
+                left = f"({len(work) - done} operation(s) / scenario(s) not run)"
+                report.rows.append(Row("run", left, "skipped", note=stop))
+                break
+            if isinstance(item, tuple):
+                on_step(str(item[0].path))
+                run.replay(*item)
+            else:
+                on_step(item.label)
+                run.fuzz_operation(item)
+        else:
+            run.stop_reason()  # the last request may have been the one that ran out of time
     finally:
+        run.clock.total = None  # what this run created is deleted even when its time is up
         run.cleanup("the run")
         run.close()
-    report.seconds = time.monotonic() - started
+        report.seconds = time.monotonic() - started
     return report

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from profile_harness import __version__
-from profile_harness.errors import BadRequest
+from profile_harness.errors import BadRequest, Conflict
 from profile_harness.handlers.answers import Answer
-from profile_harness.seed.fixtures import FixtureError, dump_state, load_document
+from profile_harness.seed.fixtures import FixtureError, dump_state, load_document, write_state_file
 from profile_harness.server import context
+from profile_harness.server.faults import response_headers
 from profile_harness.server.limits import MAX_JSON_DEPTH, check_tree
+from profile_harness.store.clock import LATEST_MS
 
 
 async def adminHealth() -> Answer:
@@ -50,6 +53,19 @@ async def adminState(org: str | None = None, sandbox: str | None = None) -> Answ
     return dump_state(harness.store, org, sandbox, system_jobs_flavor=harness.options.system_jobs_flavor), 200
 
 
+async def adminSnapshot() -> Answer:
+    """POST /__admin/snapshot: the state dump written to the state file (``serve --state``)"""
+    harness = context.current()
+    if harness.options.state_file is None:
+        raise Conflict("the server has no state file: start it with serve --state FILE")
+    path = Path(harness.options.state_file)
+    try:
+        tenants = write_state_file(harness.store, path, system_jobs_flavor=harness.options.system_jobs_flavor)
+    except OSError as exc:
+        raise Conflict(f"the state file {path} cannot be written: {exc.strerror}") from None
+    return {"path": str(path), "tenants": tenants}, 200
+
+
 async def adminRequests(limit: int | None = None) -> Answer:
     """GET /__admin/requests"""
     journal = context.current().journal
@@ -71,7 +87,6 @@ def _clock_body() -> dict[str, Any]:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_LATEST_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last instant datetime can show
 _UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
@@ -114,7 +129,7 @@ async def adminSetClock(body: dict[str, Any]) -> Answer:
         raise BadRequest(f"at {body['at']!r} is neither an ISO-8601 time nor epoch milliseconds")
     # Checked before anything moves: a clock outside what datetime can show breaks every later call.
     landing = (clock.now_ms() if at is None else at) + _duration_ms(body.get("advance", 0))
-    if not 0 <= landing <= _LATEST_MS:
+    if not 0 <= landing <= LATEST_MS:
         raise BadRequest("the clock must stay between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z")
     if body.get("freeze") is True:
         clock.freeze(at)
@@ -149,7 +164,9 @@ async def adminListFaults() -> Answer:
 
 
 async def adminAddFault(body: dict[str, Any]) -> Answer:
-    """POST /__admin/faults"""
+    """POST /__admin/faults (headers HTTP cannot carry are refused now, not when the fault fires)"""
+    if isinstance(body.get("respond"), dict):
+        response_headers(body["respond"], 0)
     return context.current().store.faults.add(body).to_dict(), 201
 
 

@@ -30,6 +30,7 @@ GATEWAY_RESPONSES = {
     "401": "GatewayUnauthorized",
     "403": "GatewayForbidden",
     "413": "PayloadTooLarge",
+    "431": "HeaderFieldsTooLarge",
 }
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import copy
-from collections.abc import Iterable
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +19,19 @@ from profile_harness.store import Store, Tenant
 from profile_harness.store.audiences import AUDIENCE_DATASET, AudienceDefinition, AudienceError
 from profile_harness.store.datasets import Batch, Dataset, parse_time_ms
 from profile_harness.store.entity_views import iso_utc
+from profile_harness.store.export_jobs import FIRST_JOB_ID
 from profile_harness.store.merge_policies import MAX_POLICIES, MergePolicy
 from profile_harness.store.records import PackedRecords
 
-__all__ = ["FixtureError", "dump_state", "load_document", "load_files", "read_fixture_file"]
+__all__ = [
+    "FixtureError",
+    "dump_state",
+    "load_document",
+    "load_files",
+    "load_state_file",
+    "read_fixture_file",
+    "write_state_file",
+]
 
 
 class FixtureError(ValueError):
@@ -82,8 +95,12 @@ def _apply_tenant(store: Store, doc: dict[str, Any], where: str, *, copy_records
                     ingested,
                     copy.deepcopy(raw_batch["records"]) if copy_records else raw_batch["records"],
                     raw_batch.get("status", "success"),
+                    raw_batch.get("recordCount"),
                 )
             )
+            if raw_batch.get("files"):
+                files = [(f["name"], base64.b64decode(f["data"]), f["createdMs"]) for f in raw_batch["files"]]
+                tenant.catalog.restore_files(dataset.id, raw_batch["id"], files)
         tenant.datasets.add(dataset)
     if "mergePolicies" in doc:  # listed: exactly these, in place of Platform's untouched default
         tenant.merge_policies.clear_pristine()
@@ -131,23 +148,33 @@ def _apply_tenant(store: Store, doc: dict[str, Any], where: str, *, copy_records
             tenant.audiences.define([AudienceDefinition.from_dict(raw) for raw in doc["audiences"]])
         except AudienceError as exc:
             raise FixtureError(f"{where}.audiences{exc.field}: {exc}") from None
-    _load_computed_attributes(tenant, doc, where)
+    _load_resources(tenant, doc, where)
     return tenant
 
 
-def _load_computed_attributes(tenant: Tenant, doc: dict[str, Any], where: str) -> None:
-    """Each entry is a create body of its API plus an optional ``id``, checked as the create is."""
-    backends = (
-        ("computedAttributes", tenant.computed_attributes),
-        ("legacyComputedAttributes", tenant.legacy_computed_attributes),
-    )
-    for key, backend in backends:
+def _load_resources(tenant: Tenant, doc: dict[str, Any], where: str) -> None:
+    """The resources loaded through their backend, each checked as the backend checks it (in this
+    order: a projection names a destination, a job its dataset's batches).
+
+    Computed attributes are a create body of their API plus an optional ``id``, or what a state dump
+    wrote; edge resources, export jobs and delete requests are as a state dump writes them.
+    """
+    loaders: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
+        ("computedAttributes", tenant.computed_attributes.load_fixture),
+        ("legacyComputedAttributes", tenant.legacy_computed_attributes.load_fixture),
+        ("edgeDestinations", tenant.edge.load_destination),
+        ("edgeProjections", tenant.edge.load_projection),
+        ("exportJobs", tenant.export_jobs.load_fixture),
+        ("systemJobs", tenant.system_jobs.load_fixture),
+    ]
+    for key, load in loaders:
         for i, raw in enumerate(doc.get(key, [])):
-            body = {name: value for name, value in raw.items() if name != "id"}
             try:
-                backend.create(body, raw.get("id"))
+                load(raw)
             except ApiError as exc:
                 raise FixtureError(f"{where}.{key}[{i}]: {exc.message}") from None
+    if "nextExportJobId" in doc:
+        tenant.export_jobs.set_next_id(doc["nextExportJobId"])
 
 
 def load_document(
@@ -178,6 +205,8 @@ def load_document(
             raise FixtureError(f"{source}: {exc}") from None
     for tenant in built:  # everything is valid: swap the new tenants in
         store.replace_tenant(tenant)
+    if "clock" in document:
+        store.clock.load_fixture(document["clock"])
     return [(t.org, t.sandbox) for t in built]
 
 
@@ -199,17 +228,7 @@ def _dump_tenant(tenant: Tenant, system_jobs_flavor: str | None = None) -> dict[
         if dataset.schema_ref is not None:
             item["schemaRef"] = dataset.schema_ref
         item["createdAt"] = _iso(dataset.created_ms)
-        item["batches"] = [
-            {
-                "id": b.id,
-                "ingestedAt": _iso(b.ingested_at_ms),
-                "status": b.status,
-                "records": list(b.records)
-                if isinstance(b.records, PackedRecords)
-                else copy.deepcopy(b.records),
-            }
-            for b in dataset.batches
-        ]
+        item["batches"] = [_dump_batch(tenant, b) for b in dataset.batches]
         datasets.append(item)
     policies = []
     for policy in tenant.merge_policies.all():
@@ -238,7 +257,39 @@ def _dump_tenant(tenant: Tenant, system_jobs_flavor: str | None = None) -> dict[
     dumped |= {"datasets": datasets, "mergePolicies": policies}
     if audiences:
         dumped["audiences"] = audiences
+    # The other resources, each only when the tenant holds one (a dump of plain data stays short).
+    resources = {
+        "computedAttributes": tenant.computed_attributes.to_fixture(),
+        "legacyComputedAttributes": tenant.legacy_computed_attributes.to_fixture(),
+        "edgeDestinations": tenant.edge.destinations_fixture(),
+        "edgeProjections": tenant.edge.projections_fixture(),
+        "exportJobs": tenant.export_jobs.to_fixture(),
+        "systemJobs": tenant.system_jobs.to_fixture(),
+    }
+    dumped |= {key: value for key, value in resources.items() if value}
+    if tenant.export_jobs.next_id != FIRST_JOB_ID:
+        dumped["nextExportJobId"] = tenant.export_jobs.next_id
     return dumped
+
+
+def _dump_batch(tenant: Tenant, batch: Batch) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": batch.id,
+        "ingestedAt": _iso(batch.ingested_at_ms),
+        "status": batch.status,
+        "records": list(batch.records)
+        if isinstance(batch.records, PackedRecords)
+        else copy.deepcopy(batch.records),
+    }
+    if batch.record_count is not None:
+        item["recordCount"] = batch.record_count
+    files = tenant.catalog.written_files(batch.id)
+    if files:  # an export's Parquet parts, as Data Access serves them
+        item["files"] = [
+            {"name": f.name, "createdMs": f.created_ms, "data": base64.b64encode(f.data).decode("ascii")}
+            for f in files
+        ]
+    return item
 
 
 def dump_state(
@@ -259,4 +310,35 @@ def dump_state(
         if (org is None or t.org == org) and (sandbox is None or t.sandbox == sandbox)
     ]
     ordered = sorted(tenants, key=lambda t: (t.org, t.sandbox))
-    return {"tenants": [_dump_tenant(t, system_jobs_flavor) for t in ordered]}
+    dumped: dict[str, Any] = {"tenants": [_dump_tenant(t, system_jobs_flavor) for t in ordered]}
+    clock = store.clock.to_fixture()
+    if clock is not None and org is None and sandbox is None:  # the server's clock: a whole dump only
+        dumped["clock"] = clock
+    return dumped
+
+
+def write_state_file(store: Store, path: Path, *, system_jobs_flavor: str | None = None) -> int:
+    """Write the whole state dump to ``path`` atomically (a temporary file beside it, then renamed);
+    returns how many tenants it holds.
+    """
+    dumped = dump_state(store, system_jobs_flavor=system_jobs_flavor)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(dumped, out, ensure_ascii=False, separators=(",", ":"))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return len(dumped["tenants"])
+
+
+def load_state_file(store: Store, path: Path) -> bool:
+    """Load a state file written by :func:`write_state_file`, if it exists (False when it does not)."""
+    if not path.exists():
+        return False
+    load_document(store, read_fixture_file(path), str(path))
+    return True

@@ -6,22 +6,27 @@ client learns about a missing header exactly as it would from ``platform.adobe.i
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from profile_harness.errors import ErrorShape, UnsupportedMediaType, render
+from profile_harness.errors import ApiError, BadRequest, ErrorShape, UnsupportedMediaType, render
 from profile_harness.openapi.index import OperationIndex, media_essence
 
 __all__ = [
     "Credentials",
     "GatewayMiddleware",
+    "HeaderLimitMiddleware",
+    "HeaderLimits",
     "MediaTypeMiddleware",
     "check_credentials",
     "request_headers",
+    "same_secret",
     "send_json",
     "tolerant_path",
 ]
@@ -29,12 +34,16 @@ __all__ = [
 PLATFORM_PREFIX = "/data/"
 #: Where a trailing slash is ignored; Swagger UI (/ui/) needs its own slash.
 _TOLERANT_PREFIXES = ("/data/", "/ims/", "/__admin/")
+#: The admin API's Swagger UI, which redirects /__admin/ui to /__admin/ui/ (stripping that slash looped).
+_ADMIN_UI = "/__admin/ui/"
 #: Where AWS-hosted Platform names the sandbox by ``x-sandbox-id`` instead of ``x-sandbox-name`` (DOC-SJ).
 SANDBOX_ID_PREFIX = "/data/core/ups/system/jobs"
 _BEARER = re.compile(r"^bearer\s+(\S+)$", re.IGNORECASE)
 _API_KEY = re.compile(r"^[A-Za-z0-9._-]+$")
 _ORG = re.compile(r"^[A-Za-z0-9]+@AdobeOrg$")
 _SANDBOX = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: What a sandbox id may hold (Platform's are UUIDs).
+_SANDBOX_ID = re.compile(r"^[A-Za-z0-9._-]+$")
 #: The headers check_credentials reads.
 _CREDENTIAL_HEADERS = ("authorization", "x-api-key", "x-gw-ims-org-id", "x-sandbox-name")
 
@@ -47,7 +56,7 @@ def check_credentials(
     if not authorization:
         return 403, "403010", "Oauth token is missing."
     match = _BEARER.match(authorization)
-    if match is None or (require_token is not None and match.group(1) != require_token):
+    if match is None or (require_token is not None and not same_secret(match.group(1), require_token)):
         return 401, "401013", "Oauth token is not valid"
     api_key = headers.get("x-api-key", "").strip()
     if not api_key:
@@ -65,6 +74,13 @@ def check_credentials(
     if not _SANDBOX.match(sandbox):
         return 400, "400003", "Invalid header: x-sandbox-name must be lower-case letters, digits and hyphens"
     return None
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """``given == expected`` in time that does not depend on where they differ (a token, a secret)."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+    )
 
 
 _HEADERS_KEY = "profile_harness.headers"
@@ -116,7 +132,7 @@ class Credentials:
 
 def tolerant_path(path: str) -> str:
     """``path`` as the gateway routes it: a trailing slash is ignored on Platform and admin paths."""
-    if path.endswith("/") and path.startswith(_TOLERANT_PREFIXES) and len(path) > 1:
+    if path.endswith("/") and path.startswith(_TOLERANT_PREFIXES) and not path.startswith(_ADMIN_UI):
         # The real gateway routes /export/jobs/ like /export/jobs (DOC-EXP's next links use it).
         return path.rstrip("/") or "/"
     return path
@@ -179,6 +195,91 @@ class GatewayMiddleware:
             )
             return scope, json.dumps({"error_code": "400003", "message": message}).encode()
         return _with_header(scope, b"x-sandbox-name", name), None
+
+
+class HeaderFieldsTooLarge(ApiError):
+    status = 431
+    title = "Request Header Fields Too Large"
+
+
+_ORG_SUFFIX = "@AdobeOrg"
+
+
+@dataclass(frozen=True)
+class HeaderLimits:
+    """How much of a request's headers the server reads (``serve --max-header-bytes``,
+    ``--max-header-value-bytes``) and how long the names of a tenant may be (``--max-name-length``).
+    """
+
+    #: Names and values of every header together.
+    total_bytes: int = 16 * 1024
+    #: One header's value.
+    value_bytes: int = 8 * 1024
+    #: The org id before ``@AdobeOrg``, the sandbox name, the sandbox id.
+    name_length: int = 64
+
+    def too_large(self, raw: Iterable[tuple[bytes, bytes]]) -> str | None:
+        """Why the headers ``raw`` (as the server got them) are too big to read, or None."""
+        total = 0
+        for name, value in raw:
+            if len(value) > self.value_bytes:
+                shown = name[:64].decode("latin-1")
+                return f"The {shown} header has {len(value)} bytes; a value may have {self.value_bytes}"
+            total += len(name) + len(value)
+        if total > self.total_bytes:
+            return f"The request headers have {total} bytes; the limit is {self.total_bytes}"
+        return None
+
+    def bad_name(self, headers: dict[str, str]) -> str | None:
+        """Why the tenant headers of a Platform call name no tenant the server keeps, or None."""
+        limit = self.name_length
+        org = headers.get("x-gw-ims-org-id", "").strip()
+        if len(org) > limit + len(_ORG_SUFFIX):
+            return f"Invalid header: x-gw-ims-org-id may have at most {limit} characters before {_ORG_SUFFIX}"
+        if len(headers.get("x-sandbox-name", "").strip()) > limit:
+            return f"Invalid header: x-sandbox-name may have at most {limit} characters"
+        sandbox_id = headers.get("x-sandbox-id", "").strip()
+        if sandbox_id and (len(sandbox_id) > limit or not _SANDBOX_ID.match(sandbox_id)):
+            return f"Invalid header: x-sandbox-id must be at most {limit} letters, digits, '.', '_' or '-'"
+        return None
+
+
+class HeaderLimitMiddleware:
+    """The outermost layer: headers past :class:`HeaderLimits` are refused (431) before any other
+    layer reads them, and so are the tenant names of a Platform call past their length (400003).
+
+    Platform paths answer in the gateway's body, the rest with a problem. Nothing is recorded: the
+    journal would keep what was too big to keep.
+    """
+
+    def __init__(self, app: ASGIApp, *, limits: HeaderLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        message = self.limits.too_large(scope["headers"])
+        if message is not None:
+            await _refuse(scope, send, HeaderFieldsTooLarge(message, code="431000"))
+            return
+        if scope["path"].startswith(PLATFORM_PREFIX):
+            message = self.limits.bad_name(request_headers(scope))
+            if message is not None:
+                await _refuse(scope, send, BadRequest(message, code="400003"))
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(scope: Scope, send: Send, error: ApiError) -> None:
+    """``error`` in the gateway's body on Platform paths, as a problem elsewhere."""
+    if scope["path"].startswith(PLATFORM_PREFIX):
+        body = json.dumps({"error_code": error.code, "message": error.message}).encode()
+        await send_json(send, error.status, body)
+        return
+    rendered = render(error, ErrorShape.PROBLEM)
+    await send_json(send, rendered.status, rendered.body, rendered.media_type)
 
 
 class MediaTypeMiddleware:

@@ -11,6 +11,8 @@ from typing import Any
 
 import uvicorn
 
+from profile_harness.server.protocol import GatewayH11Protocol
+
 __all__ = ["free_port", "live_server"]
 
 
@@ -24,7 +26,9 @@ def free_port() -> int:
 def live_server(app: Any, *, port: int | None = None, timeout: float = 10.0) -> Iterator[str]:
     """Serve ``app`` with uvicorn on 127.0.0.1 until the block ends; yields the base URL."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", http=GatewayH11Protocol
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"profile-harness:{port}", daemon=True)
     thread.start()

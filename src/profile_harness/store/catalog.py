@@ -227,6 +227,15 @@ class CatalogBackend:
         file_id = self.file_id(batch.id)
         self._files[batch.id] = [BatchFile(file_id, batch.id, dataset.id, n, d, now) for n, d in files]
 
+    def written_files(self, batch_id: str) -> list[BatchFile]:
+        """The files an export wrote for ``batch_id`` (none for a batch of records): state dumps."""
+        return list(self._files.get(batch_id, []))
+
+    def restore_files(self, dataset_id: str, batch_id: str, files: list[tuple[str, bytes, int]]) -> None:
+        """Put back the (name, bytes, created ms) files of a batch, as a state dump kept them."""
+        file_id = self.file_id(batch_id)
+        self._files[batch_id] = [BatchFile(file_id, batch_id, dataset_id, n, d, ms) for n, d, ms in files]
+
     @staticmethod
     def file_id(batch_id: str) -> str:
         """The Data Access id of a batch's (single) dataset file, which holds its Parquet parts."""

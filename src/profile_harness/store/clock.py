@@ -10,8 +10,12 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-__all__ = ["Clock", "IdSource", "xid_for"]
+__all__ = ["LATEST_MS", "Clock", "IdSource", "xid_for"]
+
+#: 9999-12-31T23:59:59.999Z, the last instant a datetime can show: the clock never goes past it.
+LATEST_MS = 253_402_300_799_999
 
 
 class Clock:
@@ -24,10 +28,13 @@ class Clock:
         self._lock = threading.Lock()
 
     def now_ms(self) -> int:
+        """Milliseconds since the epoch, held at :data:`LATEST_MS` (a clock set near the end of year
+        9999 and left running stops there, rather than reach a year no date can show).
+        """
         frozen = self._frozen_ms  # read once: another thread may unfreeze in between
         if frozen is not None:
-            return frozen
-        return int(time.time() * 1000) + self._offset_ms
+            return min(frozen, LATEST_MS)
+        return min(int(time.time() * 1000) + self._offset_ms, LATEST_MS)
 
     def now_s(self) -> int:
         return self.now_ms() // 1000
@@ -61,6 +68,22 @@ class Clock:
                 self._frozen_ms += ms
             else:
                 self._offset_ms += ms
+
+    def to_fixture(self) -> dict[str, Any] | None:
+        """The clock as a fixture document states it; None while it follows real time unshifted."""
+        if self._frozen_ms is not None:
+            return {"frozen": True, "atMs": self._frozen_ms}
+        if self._offset_ms:
+            return {"frozen": False, "offsetMs": self._offset_ms}
+        return None
+
+    def load_fixture(self, raw: dict[str, Any]) -> None:
+        """Set the clock as :meth:`to_fixture` stated it."""
+        with self._lock:
+            if raw.get("frozen"):
+                self._frozen_ms, self._offset_ms = int(raw["atMs"]), 0
+            else:
+                self._frozen_ms, self._offset_ms = None, int(raw.get("offsetMs", 0))
 
 
 @functools.lru_cache(maxsize=1 << 16)

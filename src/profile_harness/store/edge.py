@@ -468,3 +468,40 @@ class EdgeBackend:
                 raise ProjectionNameTaken(
                     f"Projection config already exists: {other.id} of {schema_name} is named {name!r}."
                 )
+
+    # -- state dumps -------------------------------------------------------------------------
+
+    def destinations_fixture(self) -> list[dict[str, Any]]:
+        """The destinations as a state dump keeps them: the create body's fields, id and version."""
+        return [d.fields() for d in self.destinations.values()]
+
+    def projections_fixture(self) -> list[dict[str, Any]]:
+        out = []
+        for p in self.projections.values():
+            item: dict[str, Any] = {"id": p.id, "schemaName": p.schema_name, "selector": p.selector}
+            item["destinationId"] = p.destination_id
+            if p.name is not None:
+                item["name"] = p.name
+            if p.merge_policy_id is not None:
+                item["mergePolicyId"] = p.merge_policy_id
+            item["version"] = p.version
+            out.append(item)
+        return out
+
+    def load_destination(self, raw: dict[str, Any]) -> Destination:
+        """A destination of a fixture document, checked as a create body is (ApiError when not)."""
+        if raw["id"] in self.destinations:
+            raise Conflict(f"projection destination {raw['id']} exists already")
+        body = {k: v for k, v in raw.items() if k not in ("id", "version")}
+        destination = self.create_destination(body, destination_id=raw["id"])
+        destination.version = raw.get("version", 1)
+        return destination
+
+    def load_projection(self, raw: dict[str, Any]) -> ProjectionConfig:
+        """A projection configuration of a fixture document, checked as a create is."""
+        if raw["id"] in self.projections:
+            raise Conflict(f"projection configuration {raw['id']} exists already")
+        body = {k: v for k, v in raw.items() if k not in ("id", "version", "schemaName")}
+        projection = self.create_projection(raw["schemaName"], body, projection_id=raw["id"])
+        projection.version = raw.get("version", 1)
+        return projection

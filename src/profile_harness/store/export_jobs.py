@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from profile_harness.errors import BadRequest, NotFound, Unprocessable
+from profile_harness.errors import BadRequest, Conflict, NotFound, Unprocessable
 from profile_harness.store.catalog import CatalogBackend
 from profile_harness.store.clock import Clock, IdSource
 from profile_harness.store.computed.attributes import ComputedAttributeBackend
@@ -34,7 +34,7 @@ from profile_harness.store.datasets import (
 )
 from profile_harness.store.entity_views import project
 from profile_harness.store.identity import Identity
-from profile_harness.store.jobs import Job, Lifecycle, NewJob
+from profile_harness.store.jobs import DEFAULT_FINISHED_LIMIT, Job, Lifecycle, NewJob, drop_oldest_finished
 from profile_harness.store.merge import MergedEntity, merge_fragments
 from profile_harness.store.merge_policies import MergePolicy, MergePolicyBackend
 from profile_harness.store.parquet import to_parquet
@@ -309,6 +309,48 @@ class ExportJob:
         return body
 
 
+def _policy_fixture(policy: MergePolicy) -> dict[str, Any]:
+    """A merge policy (one version of it) as a state dump keeps it with the job that reads it."""
+    merge: dict[str, Any] = {"type": policy.attribute_merge}
+    if policy.attribute_merge == "dataSetPrecedence":
+        merge["order"] = list(policy.order)
+    item: dict[str, Any] = {"id": policy.id, "version": policy.version}
+    if policy.name is not None:
+        item["name"] = policy.name
+    return item | {
+        "schema": {"name": policy.schema_name},
+        "identityGraph": {"type": policy.identity_graph},
+        "attributeMerge": merge,
+        "default": policy.default,
+        "isActiveOnEdge": policy.is_active_on_edge,
+        "updateEpoch": policy.update_epoch,
+    }
+
+
+def _policy_from_fixture(raw: dict[str, Any], policies: MergePolicyBackend) -> MergePolicy:
+    """The sandbox's own object for that version when it keeps it, else the version as dumped."""
+    try:
+        kept = policies.at_version(raw["id"], raw["version"])
+    except NotFound:
+        kept = None
+    if kept is not None and _policy_fixture(kept) == raw:
+        return kept
+    return MergePolicy(
+        id=raw["id"],
+        org=policies.org,
+        sandbox=policies.sandbox,
+        schema_name=raw["schema"]["name"],
+        identity_graph=raw["identityGraph"]["type"],
+        attribute_merge=raw["attributeMerge"]["type"],
+        order=list(raw["attributeMerge"].get("order", [])),
+        name=raw.get("name"),
+        is_active_on_edge=bool(raw.get("isActiveOnEdge", False)),
+        default=bool(raw.get("default", False)),
+        version=raw["version"],
+        update_epoch=raw.get("updateEpoch", 0),
+    )
+
+
 def _timing(start: int, end: int | None) -> dict[str, int]:
     timing = {"startTimeInMs": start}
     if end is not None:
@@ -366,8 +408,12 @@ class ExportJobBackend:
         clock: Clock,
         ids: IdSource,
         new_job: NewJob,
+        finished_limit: Callable[[], int] = lambda: DEFAULT_FINISHED_LIMIT,
     ) -> None:
         self.datasets, self.merge_policies, self.profiles = datasets, merge_policies, profiles
+        #: Finished jobs kept (the server's setting, read when pruning); the oldest go first and then
+        #: read as never made: 404 by id, absent from the list.
+        self.finished_limit = finished_limit
         #: Exported profiles carry their computed attribute values; the Parquet parts go to Catalog.
         self.computed_attributes, self.catalog = computed_attributes, catalog
         self.clock, self.ids, self.new_job = clock, ids, new_job
@@ -431,7 +477,12 @@ class ExportJobBackend:
         self._jobs[job.id] = job
         for batch_id in job.batch_ids:
             self.datasets.add_batch(dataset.id, Batch(batch_id, now, [], status="loading"))
+        self._prune()
         return job
+
+    def _prune(self) -> None:
+        """Forget the oldest finished jobs past the limit (their batches stay with their dataset)."""
+        drop_oldest_finished(self._jobs, lambda export: export.job, self.finished_limit())
 
     def _policy(self, schema_name: str, requested: dict[str, Any] | None) -> MergePolicy:
         policies = self.merge_policies
@@ -449,10 +500,12 @@ class ExportJobBackend:
         job = self._jobs.get(job_id)
         if job is None:
             raise NotFound(f"Export job {job_id} does not exist")
-        self._advance(job)
+        if self._advance(job):
+            self._prune()
         return job
 
-    def _advance(self, job: ExportJob) -> None:
+    def _advance(self, job: ExportJob) -> bool:
+        """Move ``job`` along; True if it finished now."""
         before = job.job.state
         now = self.clock.now_ms()
         failure: list[dict[str, Any]] = []
@@ -468,6 +521,7 @@ class ExportJobBackend:
             if job.job.state == EXPORT_LIFECYCLE.failed:
                 for batch_id in job.batch_ids:
                     self._batch(job, batch_id).status = "failed"
+        return job.job.state != before and job.job.finished
 
     def _batch(self, job: ExportJob, batch_id: str) -> Batch:
         batch = job.dataset.batch(batch_id)
@@ -573,9 +627,10 @@ class ExportJobBackend:
         if limit < 1 or start < 0 or page < 0:
             raise BadRequest("limit must be a positive integer, start and page 0 or more")
         order = _parse_sort(sort)
-        jobs = list(self._jobs.values())
-        for job in jobs:
+        for job in list(self._jobs.values()):
             self._advance(job)
+        self._prune()
+        jobs = list(self._jobs.values())
         ordered = sorted(jobs, key=lambda j: (j.job.created_ms, j.id), reverse=True)
         if status:
             ordered = [j for j in ordered if j.job.state == status]
@@ -606,6 +661,91 @@ class ExportJobBackend:
         if found is None:
             raise BadRequest(f"offset {offset!r} is not <creationTime>_<id>, as page.pageOffset gives it")
         return int(found.group(1)), int(found.group(2))
+
+    # -- state dumps ---------------------------------------------------------------------------
+
+    @property
+    def next_id(self) -> int:
+        """The id the next job gets (ids are never reused, even after a cancel)."""
+        return self._next_id
+
+    def to_fixture(self) -> list[dict[str, Any]]:
+        """Every job, oldest first, as a state dump keeps it (not moved along); the merge policy is
+        the job's own version of it, whole, so the job reads alike after a reload.
+        """
+        out = []
+        for job in sorted(self._jobs.values(), key=lambda j: j.id):
+            destination: dict[str, Any] = {
+                "dataSetId": job.dataset.id,
+                "segmentPerBatch": job.segment_per_batch,
+                "batchId": job.batch_id,
+            }
+            if job.audience_batches:
+                destination["batches"] = list(job.audience_batches)
+            item: dict[str, Any] = {
+                "id": job.id,
+                "requestId": job.request_id,
+                "schema": {"name": job.schema_name},
+                "mergePolicy": _policy_fixture(job.policy),
+                "destination": destination,
+                "fields": list(job.fields),
+            }
+            if job.event_fields is not None:
+                item["eventFields"] = list(job.event_fields)
+            if job.events_from_ms is not None:
+                item["eventsFromMs"] = job.events_from_ms
+            if job.filter_body is not None:
+                item["filter"] = copy.deepcopy(job.filter_body)
+            item |= {
+                "computeGatewayJobId": dict(job.compute_ids),
+                "updateTime": job.updated_ms,
+                "exported": job.exported,
+                "job": job.job.to_fixture(),
+            }
+            out.append(item)
+        return out
+
+    def load_fixture(self, raw: dict[str, Any]) -> ExportJob:
+        """A job of a state dump, as it was; its dataset and batches must be in the sandbox (ApiError)."""
+        if raw["id"] in self._jobs:
+            raise Conflict(f"export job {raw['id']} exists already")
+        destination = raw["destination"]
+        dataset = self.datasets.find(destination["dataSetId"])
+        if dataset is None:
+            raise Unprocessable(
+                f"destination dataset {destination['dataSetId']} does not exist in this sandbox"
+            )
+        batches = destination.get("batches") or [destination["batchId"]]
+        missing = [b for b in batches if dataset.batch(b) is None]
+        if missing:
+            raise Unprocessable(f"batch {missing[0]} is not a batch of dataset {dataset.id}")
+        policy = _policy_from_fixture(raw["mergePolicy"], self.merge_policies)
+        job = ExportJob(
+            id=raw["id"],
+            request_id=raw["requestId"],
+            schema_name=raw["schema"]["name"],
+            policy=policy,
+            dataset=dataset,
+            segment_per_batch=bool(destination.get("segmentPerBatch", False)),
+            fields=list(raw.get("fields", [])),
+            event_fields=list(raw["eventFields"]) if "eventFields" in raw else None,
+            events_from_ms=raw.get("eventsFromMs"),
+            job=Job.from_fixture(EXPORT_LIFECYCLE, raw["job"]),
+            batch_id=destination["batchId"],
+            compute_ids=dict(raw.get("computeGatewayJobId", {})),
+            updated_ms=raw.get("updateTime", 0),
+            exported=raw.get("exported", 0),
+            filter=ExportFilter.parse(raw.get("filter")),
+            filter_body=copy.deepcopy(raw["filter"]) if "filter" in raw else None,
+            audience_batches=list(destination.get("batches", [])),
+        )
+        self._jobs[job.id] = job
+        self._next_id = max(self._next_id, job.id + 1)
+        return job
+
+    def set_next_id(self, next_id: int) -> None:
+        """Restore the id counter of a state dump (never below an id in use)."""
+        self._next_id = max(self._next_id, next_id)
 
     # -- cancel --------------------------------------------------------------------------------
 

@@ -13,14 +13,25 @@ end in the failure state with the fault's errors instead.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from profile_harness.errors import BadRequest
 
-__all__ = ["DEFAULT_TIMING", "JOB_KINDS", "Job", "JobTiming", "Lifecycle", "NewJob", "parse_timing"]
+__all__ = [
+    "DEFAULT_FINISHED_LIMIT",
+    "DEFAULT_TIMING",
+    "JOB_KINDS",
+    "Job",
+    "JobTiming",
+    "Lifecycle",
+    "NewJob",
+    "drop_oldest_finished",
+    "parse_timing",
+]
 
 JOB_KINDS = ("export", "systemJob", "computedAttribute", "sample")
 
@@ -98,8 +109,8 @@ class Job:
         """Move the job along its lifecycle as of ``now_ms`` (counting a read when ``read``)."""
         if self.finished:
             return self.state
-        if read:
-            self.reads += 1
+        if read and (self.timing.rule != "seconds" or self.reads == 0):
+            self.reads += 1  # a seconds-timed job only needs to know it was read once
         done = False
         if self.timing.rule == "instant":
             done = self.reads >= 1
@@ -115,6 +126,38 @@ class Job:
             self._finish(now_ms, on_complete)
         return self.state
 
+    def to_fixture(self) -> dict[str, Any]:
+        """The bookkeeping as a state dump keeps it (:meth:`from_fixture` reads it back)."""
+        out: dict[str, Any] = {
+            "timing": str(self.timing),
+            "createdMs": self.created_ms,
+            "state": self.state,
+            "reads": self.reads,
+        }
+        if self.started_ms is not None:
+            out["startedMs"] = self.started_ms
+        if self.ended_ms is not None:
+            out["endedMs"] = self.ended_ms
+        if self.fail_with is not None:
+            out["failWith"] = copy.deepcopy(self.fail_with)
+        if self.errors:
+            out["errors"] = copy.deepcopy(self.errors)
+        return out
+
+    @classmethod
+    def from_fixture(cls, lifecycle: Lifecycle, raw: dict[str, Any]) -> Job:
+        return cls(
+            lifecycle,
+            parse_timing(raw["timing"]),
+            raw["createdMs"],
+            state=raw["state"],
+            reads=raw.get("reads", 0),
+            started_ms=raw.get("startedMs"),
+            ended_ms=raw.get("endedMs"),
+            fail_with=copy.deepcopy(raw["failWith"]) if "failWith" in raw else None,
+            errors=copy.deepcopy(raw.get("errors", [])),
+        )
+
     def _finish(self, now_ms: int, on_complete: Callable[[], None]) -> None:
         self.started_ms = self.started_ms if self.started_ms is not None else now_ms
         self.ended_ms = now_ms
@@ -128,3 +171,25 @@ class Job:
 
 #: Makes a job of a kind (``export``, ...) now, as the tenant's server times and faults it.
 NewJob = Callable[[str, Lifecycle], Job]
+
+
+#: Finished jobs a tenant keeps per kind unless told otherwise (serve --max-finished-jobs).
+DEFAULT_FINISHED_LIMIT = 1000
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def drop_oldest_finished(jobs: dict[K, V], job_of: Callable[[V], Job], limit: int) -> list[V]:
+    """Remove from ``jobs`` its oldest finished jobs past ``limit`` (by creation time, then the order
+    they were added in); running jobs always stay. Answers the jobs removed.
+    """
+    finished = [(key, value) for key, value in jobs.items() if job_of(value).finished]
+    excess = len(finished) - max(limit, 0)
+    if excess <= 0:
+        return []
+    finished.sort(key=lambda item: job_of(item[1]).created_ms)  # stable: ties keep their order
+    dropped = finished[:excess]
+    for key, _ in dropped:
+        del jobs[key]
+    return [value for _, value in dropped]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from profile_harness.errors import BadRequest, NotFound, Unprocessable
 from profile_harness.store.clock import Clock, IdSource
 from profile_harness.store.datasets import EVENT_CLASS, Dataset, DatasetBackend
-from profile_harness.store.jobs import Job, Lifecycle, NewJob
+from profile_harness.store.jobs import DEFAULT_FINISHED_LIMIT, Job, Lifecycle, NewJob, drop_oldest_finished
 from profile_harness.store.merge_policies import sandbox_info
 from profile_harness.store.preview import PreviewBackend
 
@@ -178,8 +179,12 @@ class SystemJobBackend:
         clock: Clock,
         ids: IdSource,
         new_job: NewJob,
+        finished_limit: Callable[[], int] = lambda: DEFAULT_FINISHED_LIMIT,
     ) -> None:
         self.org, self.sandbox, self.datasets = org, sandbox, datasets
+        #: Finished requests kept (the server's setting, read when pruning); the oldest go first and
+        #: then read as never made: 404 by id, absent from both lists.
+        self.finished_limit = finished_limit
         #: Deletions are changes of Profile data that the preview sample checks must see.
         self.preview = preview
         self.clock, self.ids, self.new_job = clock, ids, new_job
@@ -198,7 +203,8 @@ class SystemJobBackend:
         job = self._jobs.get(job_id)
         if job is None:
             raise NotFound(NOT_FOUND)
-        self._advance(job, read=True)
+        if self._advance(job, read=True):
+            self._prune()
         return job
 
     def page(
@@ -214,9 +220,10 @@ class SystemJobBackend:
         if start < 0 or page < 0 or limit < 1:
             raise BadRequest("start and page must be 0 or more and limit a positive number")
         field, descending = self._parse_sort(sort)
-        jobs = self._ordered()
-        for job in jobs:
+        for job in self._ordered():
             self._advance(job, read=True)
+        self._prune()
+        jobs = self._ordered()
         remaining = jobs[start:]
         # DOC-SJ: "The sort parameter does not work when returning multiple pages of results."
         if field is not None and len(remaining) <= limit:
@@ -228,10 +235,12 @@ class SystemJobBackend:
 
     def newest(self) -> list[SystemJob]:
         """AWS list: the newest jobs first, at most ``AWS_LIST_MAX``."""
-        jobs = list(reversed(self._ordered()))[:AWS_LIST_MAX]
-        for job in jobs:
-            self._advance(job, read=True)
-        return jobs
+        newest = list(reversed(self._ordered()))[:AWS_LIST_MAX]
+        finished_now = [self._advance(job, read=True) for job in newest]  # every one moves along
+        if any(finished_now):
+            self._prune()
+            newest = [job for job in newest if job.id in self._jobs]
+        return newest
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -259,7 +268,12 @@ class SystemJobBackend:
             sandbox=self.sandbox,
         )
         self._jobs[job.id] = job
+        self._prune()
         return job
+
+    def _prune(self) -> None:
+        """Forget the oldest finished requests past the limit (the data they removed stays removed)."""
+        drop_oldest_finished(self._jobs, lambda request: request.job, self.finished_limit())
 
     def delete(self, job_id: str) -> None:
         """Forget the request itself; data it already deleted stays deleted (DOC-SJ)."""
@@ -286,9 +300,12 @@ class SystemJobBackend:
             raise BadRequest(f"Batch not found for profile dataset '{dataset_id}'")
         return dataset
 
-    def _advance(self, job: SystemJob, *, read: bool) -> None:
+    def _advance(self, job: SystemJob, *, read: bool) -> bool:
+        """Move ``job`` along as of now; True if it finished now."""
         job.as_of_ms = self.clock.now_ms()
+        was_finished = job.job.finished
         job.job.advance(job.as_of_ms, lambda: self._remove_data(job), read=read)
+        return job.job.finished and not was_finished
 
     def _remove_data(self, job: SystemJob) -> None:
         """The completion: the Profile-store records go; the dataset and its batches stay (Data Lake).
@@ -337,3 +354,45 @@ class SystemJobBackend:
     def _token(page: int, limit: int) -> str:
         raw = json.dumps({"page": page, "limit": limit}, separators=(",", ":"))
         return base64.b64encode(raw.encode()).decode()
+
+    # -- state dumps -------------------------------------------------------------------------
+
+    def to_fixture(self) -> list[dict[str, Any]]:
+        """The delete requests, oldest first, as a state dump keeps them (not moved along)."""
+        out = []
+        for job in self._ordered():
+            item: dict[str, Any] = {"id": job.id, "datasetId": job.dataset_id}
+            if job.batch_id is not None:
+                item["batchId"] = job.batch_id
+            item |= {
+                "namedDataset": job.named_dataset,
+                "sandboxId": job.sandbox_id,
+                "recordsProcessed": job.records_processed,
+                "asOfMs": job.as_of_ms,
+                "job": job.job.to_fixture(),
+            }
+            out.append(item)
+        return out
+
+    def load_fixture(self, raw: dict[str, Any]) -> SystemJob:
+        """A delete request of a state dump, as it was; its dataset (and batch) must exist."""
+        if raw["id"] in self._jobs:
+            raise Unprocessable(f"delete request {raw['id']} exists already")
+        dataset = self.datasets.find(raw["datasetId"])
+        if dataset is None:
+            raise BadRequest(f"dataset {raw['datasetId']} does not exist in this sandbox")
+        job = SystemJob(
+            id=raw["id"],
+            seq=self.ids.sequence(),
+            dataset_id=dataset.id,
+            batch_id=raw.get("batchId"),
+            named_dataset=raw.get("namedDataset", True),
+            sandbox_id=raw.get("sandboxId") or sandbox_info(self.sandbox)["sandboxId"],
+            job=Job.from_fixture(LIFECYCLE, raw["job"]),
+            records_processed=raw.get("recordsProcessed", 0),
+            as_of_ms=raw.get("asOfMs", 0),
+            org=self.org,
+            sandbox=self.sandbox,
+        )
+        self._jobs[job.id] = job
+        return job

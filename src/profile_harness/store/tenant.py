@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from profile_harness.errors import ApiError
 from profile_harness.store.audiences import AudienceBackend
 from profile_harness.store.catalog import CatalogBackend
 from profile_harness.store.clock import Clock, IdSource
@@ -13,14 +14,31 @@ from profile_harness.store.datasets import DatasetBackend
 from profile_harness.store.edge import EdgeBackend
 from profile_harness.store.export_jobs import ExportJobBackend
 from profile_harness.store.faults import FaultBook
-from profile_harness.store.jobs import DEFAULT_TIMING, JOB_KINDS, Job, JobTiming, Lifecycle
+from profile_harness.store.jobs import (
+    DEFAULT_FINISHED_LIMIT,
+    DEFAULT_TIMING,
+    JOB_KINDS,
+    Job,
+    JobTiming,
+    Lifecycle,
+)
 from profile_harness.store.merge_policies import MergePolicyBackend, sandbox_info
 from profile_harness.store.preview import PreviewBackend
 from profile_harness.store.preview_sampling import DEFAULT_SAMPLE_LIMIT
 from profile_harness.store.profiles import ProfileBackend
 from profile_harness.store.system_jobs import SystemJobBackend
 
-__all__ = ["Store", "Tenant"]
+__all__ = ["DEFAULT_MAX_TENANTS", "Store", "Tenant", "TooManyTenants"]
+
+#: Tenants a server holds at most unless told otherwise (serve --max-tenants).
+DEFAULT_MAX_TENANTS = 1000
+
+
+class TooManyTenants(ApiError):
+    """A write for a new (org, sandbox) when the server already holds its most."""
+
+    status = 429
+    title = "Too Many Requests"
 
 
 class Tenant:
@@ -36,6 +54,7 @@ class Tenant:
         self.datasets = DatasetBackend()
         self.profiles = ProfileBackend(self.datasets, self.merge_policies)
         datasets, profiles, new_job = self.datasets, self.profiles, self.new_job
+        finished_limit = self.finished_limit
         self.catalog = CatalogBackend(org, datasets, clock, ids)
         self.preview = PreviewBackend(
             datasets=datasets,
@@ -53,6 +72,7 @@ class Tenant:
             clock=clock,
             ids=ids,
             new_job=new_job,
+            finished_limit=finished_limit,
         )
         self.computed_attributes = ComputedAttributeBackend(
             org=org, sandbox=sandbox, profiles=profiles, clock=clock, ids=ids, new_job=new_job
@@ -66,12 +86,17 @@ class Tenant:
             clock=clock,
             ids=ids,
             new_job=new_job,
+            finished_limit=finished_limit,
         )
         self.legacy_computed_attributes = LegacyComputedAttributeBackend(
             org=org, sandbox=sandbox, datasets=datasets, clock=clock, ids=ids, profiles=profiles
         )
         self.edge = EdgeBackend(ids)
         self.audiences = AudienceBackend(datasets, profiles, self.merge_policies, clock, ids.batch_id)
+
+    def finished_limit(self) -> int:
+        """Finished jobs of one kind this tenant keeps (the server's setting, read when it prunes)."""
+        return self.store.max_finished_jobs if self.store else DEFAULT_FINISHED_LIMIT
 
     def new_job(self, kind: str, lifecycle: Lifecycle) -> Job:
         """A job of ``kind`` created now, timed by the server's rule, failing if a job fault is pending."""
@@ -81,7 +106,7 @@ class Tenant:
 
 
 class Store:
-    """Every tenant of one harness server, created on first use, sharing one clock and id source."""
+    """Every tenant of one harness server, created by the first write, sharing one clock and id source."""
 
     def __init__(
         self,
@@ -90,6 +115,8 @@ class Store:
         clock: Clock | None = None,
         job_timing: dict[str, JobTiming] | None = None,
         preview_sample_limit: int = DEFAULT_SAMPLE_LIMIT,
+        max_tenants: int = DEFAULT_MAX_TENANTS,
+        max_finished_jobs: int = DEFAULT_FINISHED_LIMIT,
     ) -> None:
         self.clock = clock or Clock()
         self.ids = IdSource(seed)
@@ -99,18 +126,36 @@ class Store:
         self.job_timing: dict[str, JobTiming] = dict(self.default_job_timing)
         #: Merged profiles a preview sample job reads at most (serve --preview-sample-limit).
         self.preview_sample_limit = preview_sample_limit
+        #: Tenants :meth:`tenant` creates at most (serve --max-tenants); fixtures may add more.
+        self.max_tenants = max_tenants
+        #: Finished jobs a tenant keeps per kind (serve --max-finished-jobs).
+        self.max_finished_jobs = max_finished_jobs
         self._tenants: dict[tuple[str, str], Tenant] = {}
         self._lock = threading.Lock()
 
     def tenant(self, org: str, sandbox: str) -> Tenant:
+        """The tenant (org, sandbox), created on first use; TooManyTenants when the store is full."""
         key = (org, sandbox)
         tenant = self._tenants.get(key)
         if tenant is None:
             with self._lock:
                 tenant = self._tenants.get(key)
                 if tenant is None:
+                    if len(self._tenants) >= self.max_tenants:
+                        raise TooManyTenants(
+                            f"The harness holds {len(self._tenants)} tenants, its most (serve "
+                            "--max-tenants); reset some (POST /__admin/reset) before writing to a new "
+                            "organization or sandbox"
+                        )
                     tenant = self._tenants[key] = Tenant(org, sandbox, self.clock, self.ids, self)
         return tenant
+
+    def tenant_or_blank(self, org: str, sandbox: str) -> Tenant:
+        """The tenant (org, sandbox) if the store holds it, else an empty one that it does not keep:
+        what a read sees, so that reads never create tenants.
+        """
+        tenant = self._tenants.get((org, sandbox))
+        return tenant if tenant is not None else Tenant(org, sandbox, self.clock, self.ids, self)
 
     def tenants(self) -> list[Tenant]:
         return list(self._tenants.values())

@@ -489,6 +489,64 @@ class ComputedAttributeBackend:
             links["last"] = href(((total - 1) // limit) * limit)
         return ComputedAttributePage(chosen, offset, limit, total, links)
 
+    # -- state dumps -------------------------------------------------------------------------
+
+    def to_fixture(self) -> list[dict[str, Any]]:
+        """Every attribute, oldest first, as a state dump keeps it: its create body, ``id``, what the
+        server set (status, epochs) and its ``evaluation`` (job, runs, stored values); not moved along.
+        """
+        out = []
+        for a in sorted(self._attributes.values(), key=lambda a: a.sequence):
+            item: dict[str, Any] = {
+                "id": a.id,
+                "name": a.name,
+                "displayName": a.display_name,
+                "description": a.description,
+                "expression": dict(a.expression),
+                "duration": dict(a.duration),
+                "keepCurrent": a.keep_current,
+                "status": a.status,
+                "createEpoch": a.create_epoch,
+                "updateEpoch": a.update_epoch,
+            }
+            evaluation: dict[str, Any] = {"runs": a.runs}
+            if a.job is not None:
+                evaluation["job"] = a.job.to_fixture()
+            if a.evaluated_ms is not None:
+                evaluation["evaluatedMs"] = a.evaluated_ms
+            if a.first_run_ms is not None:
+                evaluation["firstRunMs"] = a.first_run_ms
+            if a.errors:
+                evaluation["errors"] = copy.deepcopy(a.errors)
+            if a.values:
+                stored = sorted(a.values.items())
+                evaluation["values"] = [[ns, ident, copy.deepcopy(v)] for (ns, ident), v in stored]
+            item["evaluation"] = evaluation
+            out.append(item)
+        return out
+
+    def load_fixture(self, raw: dict[str, Any]) -> ComputedAttribute:
+        """An attribute of a fixture document: a create body with an optional ``id`` (checked as POST
+        checks it; NEW starts its evaluation), or an attribute of a state dump, restored as it was.
+        """
+        restored = ("createEpoch", "updateEpoch", "evaluation")
+        body = {k: v for k, v in raw.items() if k != "id" and k not in restored}
+        if not any(k in raw for k in restored):
+            return self.create(body, raw.get("id"))
+        attribute = self.create({**body, "status": "DRAFT"}, raw.get("id"))
+        attribute.status = raw["status"]
+        attribute.create_epoch = raw.get("createEpoch", attribute.create_epoch)
+        attribute.update_epoch = raw.get("updateEpoch", attribute.update_epoch)
+        evaluation = raw.get("evaluation") or {}
+        if "job" in evaluation:
+            attribute.job = Job.from_fixture(LIFECYCLE, evaluation["job"])
+        attribute.runs = evaluation.get("runs", 0)
+        attribute.evaluated_ms = evaluation.get("evaluatedMs")
+        attribute.first_run_ms = evaluation.get("firstRunMs")
+        attribute.errors = copy.deepcopy(evaluation.get("errors", []))
+        attribute.values = {(ns, ident): copy.deepcopy(v) for ns, ident, v in evaluation.get("values", [])}
+        return attribute
+
     def _named(self, name: str) -> ComputedAttribute | None:
         return next((a for a in self._attributes.values() if a.name == name), None)
 

@@ -343,6 +343,84 @@ class LegacyComputedAttributeBackend:
         del self._attributes[attribute_id]
         self._link_dependents()
 
+    # -- state dumps -------------------------------------------------------------------------
+
+    def to_fixture(self) -> list[dict[str, Any]]:
+        """Every attribute, oldest first, as a state dump keeps it: its create body, ``id``, and what the
+        server set (the field's type, dependencies, ``active``, epochs).
+        """
+        out = []
+        for a in self.all():
+            item: dict[str, Any] = {"id": a.id, "name": a.name, "path": a.path}
+            if a.description is not None:
+                item["description"] = a.description
+            item |= {
+                "expression": dict(a.expression),
+                "schema": {"name": a.schema_name},
+                "returnSchema": {"meta:xdmType": a.return_type},
+                "dependencies": list(a.dependencies),
+                "active": a.active,
+                "createEpoch": a.create_epoch,
+                "updateEpoch": a.update_epoch,
+            }
+            out.append(item)
+        return out
+
+    def load_fixture(self, raw: dict[str, Any]) -> LegacyComputedAttribute:
+        """An attribute of a fixture document: a create body with an optional ``id``, checked as POST
+        checks it; ``returnSchema`` (a state dump's) states the field's type, which is then not looked
+        up in the records (a delete request may have removed them), and ``dependencies`` are taken as
+        stated.
+        """
+        restored = ("returnSchema", "dependencies", "active", "createEpoch", "updateEpoch")
+        body = {k: v for k, v in raw.items() if k != "id" and k not in restored}
+        if "returnSchema" not in raw:
+            attribute = self.create(body, raw.get("id"))
+        else:
+            attribute = self._restore(body, raw)
+        attribute.active = raw.get("active", attribute.active)
+        attribute.create_epoch = raw.get("createEpoch", attribute.create_epoch)
+        attribute.update_epoch = raw.get("updateEpoch", attribute.update_epoch)
+        return attribute
+
+    def _restore(self, body: dict[str, Any], raw: dict[str, Any]) -> LegacyComputedAttribute:
+        attribute_id = raw.get("id") or self.ids.uuid()
+        if attribute_id in self._attributes:
+            raise Conflict(f"computed attribute {attribute_id} exists already")
+        unknown = sorted(set(body) - {"name", "path", "description", "expression", "schema"})
+        if unknown:
+            raise BadRequest(f"unknown field {unknown[0]!r}")
+        for required in ("name", "path", "expression", "schema"):
+            if required not in body:
+                raise BadRequest(f"{required} is required")
+        name, path = str(body["name"]), str(body["path"])
+        schema_name = str((body["schema"] or {}).get("name", ""))
+        if any(a.name == name and a.schema_name == schema_name for a in self._attributes.values()):
+            raise BadRequest(DUPLICATE_NAME)
+        expression = _check_expression(body["expression"])
+        dependencies = raw.get("dependencies")
+        if dependencies is None:
+            dependencies = self._dependencies(expression["value"], schema_name, None)
+        now = self.clock.now_s()
+        attribute = LegacyComputedAttribute(
+            id=attribute_id,
+            name=name,
+            path=path,
+            schema_name=schema_name,
+            expression=expression,
+            return_type=str(raw["returnSchema"]["meta:xdmType"]),
+            create_epoch=now,
+            update_epoch=now,
+            sequence=self.ids.sequence(),
+            description=body.get("description"),
+            dependencies=list(dependencies),
+            org=self.org,
+            sandbox=self.sandbox,
+        )
+        self._attributes[attribute.id] = attribute
+        self._link_dependents()
+        return attribute
+
     # -- values ------------------------------------------------------------------------------
 
     def attach(

@@ -1,0 +1,65 @@
+"""`profile-harness serve`'s access options (issue 17, point 1): no open admin API beyond loopback."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import pytest
+import uvicorn
+from click.testing import CliRunner
+
+from profile_harness.app import harness_of
+from profile_harness.cli import main
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What `serve` would run: uvicorn.run is replaced, so nothing listens."""
+    seen: dict[str, Any] = {}
+
+    def run(app: Any, **kwargs: Any) -> None:
+        seen.update(kwargs, app=app)
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    return seen
+
+
+def test_serve__refuses_an_open_admin_api_beyond_loopback(served):  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "--admin-token" in result.stderr
+    assert "app" not in served
+
+
+def test_serve__allow_open_admin_warns_on_stderr(served):  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--allow-open-admin"])
+    assert result.exit_code == 0, result.output
+    assert "WARNING" in result.stderr
+    assert "/__admin" in result.stderr
+    assert "WARNING" not in result.stdout
+
+
+def test_serve__admin_token_beyond_loopback(served):  # type: ignore[no-untyped-def]
+    args = ["serve", "--host", "0.0.0.0", "--admin-token", "t0ken", "--allowed-host", "mock.internal"]
+    args += ["--cors", "http://localhost:3000", "--require-token", "fixed"]
+    args += ["--client-id", "abc", "--client-secret", "s3cret"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "WARNING" not in result.stderr
+    options = harness_of(served["app"]).options
+    assert options.admin_token == "t0ken"
+    assert options.admin_allowed_hosts is not None
+    assert {"0.0.0.0", "127.0.0.1", "localhost", "::1", "mock.internal"} <= set(options.admin_allowed_hosts)
+    assert options.cors_origins == ("http://localhost:3000",)
+    assert (options.ims_client_id, options.ims_client_secret) == ("abc", "s3cret")
+
+
+def test_serve__loopback_stays_open_and_quiet(served):  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    options = harness_of(served["app"]).options
+    assert options.admin_token is None
+    assert options.cors_origins == ()
