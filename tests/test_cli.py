@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import gc
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +18,7 @@ from click.testing import CliRunner
 
 from profile_harness.app import harness_of
 from profile_harness.cli import main
+from profile_harness.server.live import free_port
 
 
 @pytest.fixture
@@ -63,3 +71,27 @@ def test_serve__loopback_stays_open_and_quiet(served):  # type: ignore[no-untype
     options = harness_of(served["app"]).options
     assert options.admin_token is None
     assert options.cors_origins == ()
+
+
+def test_serve_state__written_when_the_server_is_stopped_with_sigterm(tmp_path: Path) -> None:
+    """A container stop is a SIGTERM: uvicorn shuts down, then re-raises it; the state is written first."""
+    state = tmp_path / "state.json"
+    port = free_port()
+    entry = Path(sys.executable).parent / "profile-harness"
+    command = [str(entry), "serve", "--port", str(port), "--state", str(state)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/__admin/health", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 0, output
+    assert json.loads(state.read_text()) == {"tenants": []}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -253,6 +254,10 @@ def serve(
     click.echo(f"profile-harness {__version__} serving on http://{host}:{port} (Swagger UI at /ui/)")
     if exposed:
         click.secho(f"WARNING: {exposed}", err=True, fg="red", bold=True)
+    if state_file is not None:
+        # uvicorn shuts down gracefully on SIGTERM, then raises the signal again under the handler it
+        # found; with the default one the process would die before the state is written below.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         uvicorn.run(
             app,
@@ -268,6 +273,10 @@ def serve(
         if state_file is not None:
             written = write_state_file(store, state_file, system_jobs_flavor=system_jobs_flavor)
             click.echo(f"state of {written} tenant(s) written to {state_file}")
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 @main.command()
