@@ -2,9 +2,9 @@
 
 For each description the mock publishes (``/openapi.json``, then ``/__admin/openapi.json``, whose calls
 reset the world), a fresh ``profile-harness serve --demo`` is started on a free port with
-``--require-token`` (so that schemathesis' ``ignored_auth`` check has a token to find missing), and
-``schemathesis run <document> --checks all`` is run from the project root with the four Platform
-headers: default phases and modes, the project's ``schemathesis.toml`` loaded by schemathesis itself.
+``--require-token`` (so that schemathesis' ``ignored_auth`` check has a token to find missing) and the
+IMS client of the spec's token-request example, and ``schemathesis run <document> --checks all`` is
+run from the project root with the four Platform headers: default phases and modes, the project's ``schemathesis.toml`` loaded by schemathesis itself.
 Each command is printed before it runs, and schemathesis prints its own summary. The exit status is
 schemathesis' (non-zero if any run found a failure).
 """
@@ -36,6 +36,9 @@ HEADERS = (
     "x-gw-ims-org-id: ACME0123456789ABCDEF@AdobeOrg",
     "x-sandbox-name: prod",
 )
+#: The client credentials of the token request example in spec/parts/ims.yaml.
+IMS_CLIENT_ID = "0123456789abcdef0123456789abcdef"
+IMS_CLIENT_SECRET = "p8e-secret"
 #: The descriptions the mock publishes, in the order they are run.
 DOCUMENTS = ("/openapi.json", "/__admin/openapi.json")
 
@@ -65,6 +68,9 @@ def served_mock(port: int, log: IO[bytes]) -> Iterator[str]:
     """A ``serve --demo --require-token`` mock on ``port``, its output in ``log``, stopped on exit."""
     command = [str(BIN / "profile-harness"), "serve", "--demo", "--port", str(port)]
     command += ["--require-token", TOKEN, "--log-level", "warning"]
+    # The IMS client the spec's token-request example logs in as: with --require-token the fake IMS
+    # hands the token only to configured credentials, and the examples phase must reach a 200.
+    command += ["--client-id", IMS_CLIENT_ID, "--client-secret", IMS_CLIENT_SECRET]
     print("$", shlex.join(command), f"> {log.name} 2>&1", flush=True)
     server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
