@@ -95,3 +95,29 @@ def test_serve_state__written_when_the_server_is_stopped_with_sigterm(tmp_path: 
             server.kill()
     assert server.returncode == 0, output
     assert json.loads(state.read_text()) == {"tenants": []}
+
+
+def test_serve__an_unknown_log_level_is_a_usage_error_not_a_traceback() -> None:
+    result = CliRunner().invoke(main, ["serve", "--log-level", "bogus"])
+    assert result.exit_code == 2
+    assert "'bogus' is not one of" in result.output
+
+
+def test_python_m_profile_harness__runs_the_command() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "profile_harness", "--version"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("profile-harness, version ")
+
+
+def test_importing_the_app__no_starlette_test_client_warning() -> None:
+    """Connexion's import of starlette.testclient warned on every serve, replay and user pytest run."""
+    result = subprocess.run(
+        [sys.executable, "-W", "always", "-c", "import profile_harness.app"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "starlette.testclient" not in result.stderr

@@ -4,9 +4,10 @@ For each description the mock publishes (``/openapi.json``, then ``/__admin/open
 reset the world), a fresh ``profile-harness serve --demo`` is started on a free port with
 ``--require-token`` (so that schemathesis' ``ignored_auth`` check has a token to find missing) and the
 IMS client of the spec's token-request example, and ``schemathesis run <document> --checks all`` is
-run from the project root with the four Platform headers: default phases and modes, the project's ``schemathesis.toml`` loaded by schemathesis itself.
-Each command is printed before it runs, and schemathesis prints its own summary. The exit status is
-schemathesis' (non-zero if any run found a failure).
+run from the project root with the four Platform headers: default phases and modes, the project's
+``schemathesis.toml`` loaded by schemathesis itself. Each command is printed before it runs, and
+schemathesis prints its own summary. The exit status is schemathesis' (non-zero if any run found a
+failure).
 """
 
 from __future__ import annotations

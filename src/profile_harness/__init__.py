@@ -8,7 +8,15 @@ do) stays cheap and does not load Connexion, the spec or the store.
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
+
+# Connexion imports starlette.testclient at import time, and Starlette warns there that httpx is
+# deprecated for its test client: a warning about Connexion's imports, printed on every serve, replay
+# and pytest run of a user. Only that message is silenced; the harness serves no test client.
+warnings.filterwarnings(
+    "ignore", message="Using `httpx` with `starlette.testclient` is deprecated", module="connexion"
+)
 
 # The one place the version is written: hatch reads it for the wheel's metadata ([tool.hatch.version]).
 __version__ = "0.1.0"

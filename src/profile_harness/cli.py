@@ -13,6 +13,9 @@ from profile_harness import __version__
 
 __all__ = ["main"]
 
+#: The levels uvicorn takes (``--log-level``).
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
 
 @click.group()
 @click.version_option(__version__, prog_name="profile-harness")
@@ -151,7 +154,12 @@ def main() -> None:
     show_default=True,
     help="Bytes the request journal keeps (besides its 1,000 entries); the oldest entries go first.",
 )
-@click.option("--log-level", default="info", show_default=True)
+@click.option(
+    "--log-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    default="info",
+    show_default=True,
+)
 def serve(
     host: str,
     port: int,
@@ -491,7 +499,12 @@ def validate(**options: Any) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
 )
-@click.option("--log-level", default="info", show_default=True)
+@click.option(
+    "--log-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    default="info",
+    show_default=True,
+)
 @click.option(
     "--max-body-mib",
     type=click.FloatRange(min=0, min_open=True),
