@@ -1,10 +1,11 @@
-"""`profile-harness serve`'s access options (issue 17, point 1): no open admin API beyond loopback."""
+"""`profile-harness` and `python -m profile_harness`: serve's access options, state file, usage errors."""
 
 from __future__ import annotations
 
 import gc
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 
+from profile_harness import cli
 from profile_harness.app import harness_of
 from profile_harness.cli import main
 from profile_harness.server.live import free_port
@@ -31,6 +33,8 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
     monkeypatch.setattr(uvicorn, "run", run)
     monkeypatch.setattr(gc, "freeze", lambda: None)
+    # Nothing listens, so whether the address is free (8080 may be taken on this machine) is moot.
+    monkeypatch.setattr(cli, "_check_can_listen", lambda host, port: None)
     return seen
 
 
@@ -121,3 +125,23 @@ def test_importing_the_app__no_starlette_test_client_warning() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "starlette.testclient" not in result.stderr
+
+
+def test_replay__junit_xml_into_a_folder_that_does_not_exist_yet(tmp_path: Path) -> None:
+    scenario = Path(__file__).parents[1] / "scenarios" / "merge-policies" / "patch-field-rules.yaml"
+    report = tmp_path / "reports" / "ci" / "replay.xml"
+    result = CliRunner().invoke(main, ["replay", str(scenario), "--junit-xml", str(report)])
+    assert result.exit_code == 0, result.output
+    assert report.read_text().startswith("<?xml")
+
+
+def test_serve__a_port_in_use_is_a_message_before_serving_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: pytest.fail("uvicorn must not start"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "serving on" not in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import signal
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -259,6 +260,7 @@ def serve(
     # again on every full collection (a pause of milliseconds per collection with a big world).
     gc.collect()
     gc.freeze()
+    _check_can_listen(host, port)
     click.echo(f"profile-harness {__version__} serving on http://{host}:{port} (Swagger UI at /ui/)")
     if exposed:
         click.secho(f"WARNING: {exposed}", err=True, fg="red", bold=True)
@@ -281,6 +283,18 @@ def serve(
         if state_file is not None:
             written = write_state_file(store, state_file, system_jobs_flavor=system_jobs_flavor)
             click.echo(f"state of {written} tenant(s) written to {state_file}")
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail with a message, before "serving on" is printed, when the address cannot be listened on."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _name, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
@@ -334,6 +348,7 @@ def replay(
     target.client.close()
     print_summary(outcomes, console)
     if junit_xml:
+        junit_xml.parent.mkdir(parents=True, exist_ok=True)  # as pytest's --junitxml does
         write_junit(outcomes, junit_xml)
     bad = {OutcomeKind.FAILED, OutcomeKind.ERRORED} | ({OutcomeKind.PENDING} if strict else set())
     if any(outcome.kind in bad for outcome in outcomes):

@@ -138,8 +138,10 @@ def run_validate_command(
             raise click.UsageError(str(exc)) from None
     print_report(report, console)
     if junit_xml:
+        junit_xml.parent.mkdir(parents=True, exist_ok=True)  # as pytest's --junitxml does
         write_junit(report, junit_xml)
     if html_path:
+        html_path.parent.mkdir(parents=True, exist_ok=True)
         write_html(report, html_path)
         console.print(f"HTML report: {html_path}")
     if report.exit_code:
