@@ -145,3 +145,44 @@ def test_serve__a_port_in_use_is_a_message_before_serving_on(monkeypatch: pytest
     assert result.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
     assert "serving on" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--admin-token", ""], "--admin-token"),
+        (["--require-token", " "], "--require-token"),
+        (["--client-id", ""], "--client-id"),
+        (["--client-secret", "\t"], "--client-secret"),
+        (["--allowed-host", ""], "--allowed-host"),
+        (["--cors", "notaurl"], "--cors"),
+        (["--cors", "http://a.example/path"], "--cors"),
+        (["--max-header-bytes", str(1 << 30)], "--max-header-bytes"),
+        (["--max-header-value-bytes", str(1 << 30)], "--max-header-value-bytes"),
+    ],
+)
+def test_serve__hostile_option_values_are_usage_errors(served, args: list[str], named: str) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["serve", *args])
+    assert result.exit_code == 2
+    assert named in result.output
+    assert "app" not in served  # nothing was served
+
+
+def test_serve__a_state_file_that_cannot_be_written_fails_at_start(served, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = CliRunner().invoke(main, ["serve", "--state", str(blocker / "state.json")])
+    assert result.exit_code == 1
+    assert "its folder cannot be made" in result.output
+    assert "app" not in served
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--request-timeout", "1e400"], ["--timeout", "-1"], ["--max-body-mib", "2000"]],
+)
+def test_validate__unbounded_values_are_usage_errors(args: list[str]) -> None:
+    base = ["validate", "--base-url", "http://127.0.0.1:9", "--token", "t", "--org", "A@AdobeOrg"]
+    result = CliRunner().invoke(main, [*base, *args])
+    assert result.exit_code == 2
+    assert args[0] in result.output

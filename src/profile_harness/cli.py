@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import os
+import re
 import signal
 import socket
 from pathlib import Path
@@ -13,6 +15,25 @@ import click
 from profile_harness import __version__
 
 __all__ = ["main"]
+
+#: An origin as browsers send it in ``Origin``: scheme, host and an optional port (``--cors``).
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+def _not_blank(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A secret or a name given as an empty or blank string would lock everyone out: refuse it."""
+    for item in value if isinstance(value, tuple) else (value,):
+        if item is not None and not item.strip():
+            raise click.BadParameter("must not be empty or blank")
+    return value
+
+
+def _origins(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    for origin in value:
+        if not _ORIGIN.match(origin):
+            raise click.BadParameter(f"{origin!r} is not an origin such as http://localhost:3000")
+    return value
+
 
 #: The levels uvicorn takes (``--log-level``).
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -39,17 +60,26 @@ def main() -> None:
 )
 @click.option("--generate", type=click.IntRange(min=1), default=None, help="Load N generated people instead.")
 @click.option("--seed", type=int, default=None, help="Seed for generated ids and data (reproducible runs).")
-@click.option("--require-token", default=None, help="Accept only this bearer token (default: any).")
+@click.option(
+    "--require-token", default=None, callback=_not_blank, help="Accept only this bearer token (default: any)."
+)
 @click.option(
     "--client-id",
     default=None,
+    callback=_not_blank,
     help="The fake IMS endpoint hands out tokens only for this client id (with --require-token, "
     "it hands out none unless --client-id or --client-secret is given).",
 )
-@click.option("--client-secret", default=None, help="The fake IMS endpoint takes only this client secret.")
+@click.option(
+    "--client-secret",
+    default=None,
+    callback=_not_blank,
+    help="The fake IMS endpoint takes only this client secret.",
+)
 @click.option(
     "--admin-token",
     default=None,
+    callback=_not_blank,
     help="Every /__admin call but health, openapi.json and the UI needs Authorization: Bearer TOKEN. "
     "Needed to bind beyond loopback (or --allow-open-admin).",
 )
@@ -62,6 +92,7 @@ def main() -> None:
     "--allowed-host",
     "allowed_hosts",
     multiple=True,
+    callback=_not_blank,
     metavar="NAME",
     help="Another Host name the admin API answers to (besides --host and the loopback names); repeatable.",
 )
@@ -69,6 +100,7 @@ def main() -> None:
     "--cors",
     "cors_origins",
     multiple=True,
+    callback=_origins,
     metavar="ORIGIN",
     help="Answer CORS requests and preflights on the Platform routes for this origin (e.g. "
     "http://localhost:3000); repeatable. None by default.",
@@ -115,14 +147,14 @@ def main() -> None:
 )
 @click.option(
     "--max-header-bytes",
-    type=click.IntRange(min=1024),
+    type=click.IntRange(min=1024, max=1 << 20),
     default=16 * 1024,
     show_default=True,
     help="Bytes of all request headers together (names and values); past it a 431.",
 )
 @click.option(
     "--max-header-value-bytes",
-    type=click.IntRange(min=256),
+    type=click.IntRange(min=256, max=1 << 20),
     default=8 * 1024,
     show_default=True,
     help="Bytes of one request header's value; past it a 431.",
@@ -233,6 +265,7 @@ def serve(
             load_document(store, demo_world(seed=seed if seed is not None else 7), "demo data")
         load_files(store, fixture_files)
         if state_file is not None:
+            _check_state_file(state_file)
             load_state_file(store, state_file)
     except FixtureError as exc:
         raise click.ClickException(str(exc)) from None
@@ -281,8 +314,22 @@ def serve(
         )
     finally:  # uvicorn returns once it has shut down (Ctrl-C, SIGTERM): the world is kept
         if state_file is not None:
-            written = write_state_file(store, state_file, system_jobs_flavor=system_jobs_flavor)
+            try:
+                written = write_state_file(store, state_file, system_jobs_flavor=system_jobs_flavor)
+            except OSError as exc:
+                raise click.ClickException(f"the state could not be written to {state_file}: {exc}") from None
             click.echo(f"state of {written} tenant(s) written to {state_file}")
+
+
+def _check_state_file(path: Path) -> None:
+    """Fail at start, not at shutdown, when the state file could not be written (or read)."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"--state {path}: its folder cannot be made: {exc.strerror}") from None
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.R_OK | os.W_OK)):
+        raise click.ClickException(f"--state {path}: not readable and writable by this user")
 
 
 def _check_can_listen(host: str, port: int) -> None:
@@ -467,21 +514,21 @@ def lint(paths: tuple[Path, ...]) -> None:
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, max=7 * 24 * 3600),
     default=1800.0,
     show_default=True,
     help="Seconds the whole run may take (0: no limit); what is left is reported as not run.",
 )
 @click.option(
     "--request-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=3600),
     default=30.0,
     show_default=True,
     help="Seconds one request may take in all, headers and body (a dripping server cannot stretch it).",
 )
 @click.option(
     "--max-body-mib",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=1024),
     default=16.0,
     show_default=True,
     help="Answers longer than this are not read to the end nor checked (the row says errored).",
@@ -522,7 +569,7 @@ def validate(**options: Any) -> None:
 )
 @click.option(
     "--max-body-mib",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=1024),
     default=8.0,
     show_default=True,
     help="Answers longer than this stream through unchecked and are recorded by status and size only.",

@@ -230,26 +230,7 @@ def _dump_tenant(tenant: Tenant, system_jobs_flavor: str | None = None) -> dict[
         item["createdAt"] = _iso(dataset.created_ms)
         item["batches"] = [_dump_batch(tenant, b) for b in dataset.batches]
         datasets.append(item)
-    policies = []
-    for policy in tenant.merge_policies.all():
-        merge: dict[str, Any] = {"type": policy.attribute_merge}
-        if policy.attribute_merge == "dataSetPrecedence":
-            merge["order"] = list(policy.order)
-        item = {"id": policy.id}
-        if policy.name is not None:
-            item["name"] = policy.name
-        item.update(
-            {
-                "schema": {"name": policy.schema_name},
-                "identityGraph": {"type": policy.identity_graph},
-                "attributeMerge": merge,
-                "default": policy.default,
-                "isActiveOnEdge": policy.is_active_on_edge,
-                "version": policy.version,
-                "updateEpoch": policy.update_epoch,
-            }
-        )
-        policies.append(item)
+    policies = [policy.to_fixture() for policy in tenant.merge_policies.all()]
     dumped: dict[str, Any] = {"org": tenant.org, "sandbox": tenant.sandbox}
     flavor = tenant.system_jobs.flavor or system_jobs_flavor
     if flavor is not None:

@@ -309,31 +309,13 @@ class ExportJob:
         return body
 
 
-def _policy_fixture(policy: MergePolicy) -> dict[str, Any]:
-    """A merge policy (one version of it) as a state dump keeps it with the job that reads it."""
-    merge: dict[str, Any] = {"type": policy.attribute_merge}
-    if policy.attribute_merge == "dataSetPrecedence":
-        merge["order"] = list(policy.order)
-    item: dict[str, Any] = {"id": policy.id, "version": policy.version}
-    if policy.name is not None:
-        item["name"] = policy.name
-    return item | {
-        "schema": {"name": policy.schema_name},
-        "identityGraph": {"type": policy.identity_graph},
-        "attributeMerge": merge,
-        "default": policy.default,
-        "isActiveOnEdge": policy.is_active_on_edge,
-        "updateEpoch": policy.update_epoch,
-    }
-
-
 def _policy_from_fixture(raw: dict[str, Any], policies: MergePolicyBackend) -> MergePolicy:
     """The sandbox's own object for that version when it keeps it, else the version as dumped."""
     try:
         kept = policies.at_version(raw["id"], raw["version"])
     except NotFound:
         kept = None
-    if kept is not None and _policy_fixture(kept) == raw:
+    if kept is not None and kept.to_fixture() == raw:
         return kept
     return MergePolicy(
         id=raw["id"],
@@ -686,7 +668,7 @@ class ExportJobBackend:
                 "id": job.id,
                 "requestId": job.request_id,
                 "schema": {"name": job.schema_name},
-                "mergePolicy": _policy_fixture(job.policy),
+                "mergePolicy": job.policy.to_fixture(),
                 "destination": destination,
                 "fields": list(job.fields),
             }

@@ -103,6 +103,10 @@ class MergePolicy:
         )
         return body
 
+    def to_fixture(self) -> dict[str, Any]:
+        """The policy as a fixture document (and a state dump) holds it: the body without its tenant."""
+        return {key: value for key, value in self.to_dict().items() if key not in ("imsOrgId", "sandbox")}
+
 
 def platform_default(org: str, sandbox: str, now_s: int) -> MergePolicy:
     """Platform's default policy of a new sandbox (DOC-MP: every organization is given one)."""

@@ -257,6 +257,18 @@ class LegacyComputedAttributeBackend:
 
     def create(self, body: dict[str, Any], attribute_id: str | None = None) -> LegacyComputedAttribute:
         """A new attribute from a create body; ``attribute_id`` (a fixture's) instead of a new id."""
+        name, path, schema_name, expression = self._read_body(body, attribute_id)
+        field_type = self._target_type(schema_name, f"{path}.{name}")
+        self._check_reads(expression["value"], schema_name)
+        self._check_unique(name, schema_name)
+        self._check_return(expression["value"], field_type)
+        dependencies = self._dependencies(expression["value"], schema_name, None)
+        return self._insert(attribute_id, body, expression, field_type, dependencies)
+
+    def _read_body(
+        self, body: dict[str, Any], attribute_id: str | None
+    ) -> tuple[str, str, str, dict[str, Any]]:
+        """(name, path, schema name, checked expression) of a create body, or the 400 it deserves."""
         if attribute_id is not None and attribute_id in self._attributes:
             raise Conflict(f"computed attribute {attribute_id} exists already")
         unknown = sorted(set(body) - {"name", "path", "description", "expression", "schema"})
@@ -265,27 +277,35 @@ class LegacyComputedAttributeBackend:
         for required in ("name", "path", "expression", "schema"):
             if required not in body:
                 raise BadRequest(f"{required} is required")
-        name, path = str(body["name"]), str(body["path"])
         schema_name = str((body["schema"] or {}).get("name", ""))
-        expression = _check_expression(body["expression"])
-        field_type = self._target_type(schema_name, f"{path}.{name}")
-        self._check_reads(expression["value"], schema_name)
+        return str(body["name"]), str(body["path"]), schema_name, _check_expression(body["expression"])
+
+    def _check_unique(self, name: str, schema_name: str) -> None:
         if any(a.name == name and a.schema_name == schema_name for a in self._attributes.values()):
             raise BadRequest(DUPLICATE_NAME)
-        self._check_return(expression["value"], field_type)
+
+    def _insert(
+        self,
+        attribute_id: str | None,
+        body: dict[str, Any],
+        expression: dict[str, Any],
+        return_type: str,
+        dependencies: list[str],
+    ) -> LegacyComputedAttribute:
+        """Store a checked attribute, created now."""
         now = self.clock.now_s()
         attribute = LegacyComputedAttribute(
             id=attribute_id or self.ids.uuid(),
-            name=name,
-            path=path,
-            schema_name=schema_name,
+            name=str(body["name"]),
+            path=str(body["path"]),
+            schema_name=str((body["schema"] or {}).get("name", "")),
             expression=expression,
-            return_type=field_type,
+            return_type=return_type,
             create_epoch=now,
             update_epoch=now,
             sequence=self.ids.sequence(),
             description=body.get("description"),
-            dependencies=self._dependencies(expression["value"], schema_name, None),
+            dependencies=dependencies,
             org=self.org,
             sandbox=self.sandbox,
         )
@@ -384,42 +404,14 @@ class LegacyComputedAttributeBackend:
         return attribute
 
     def _restore(self, body: dict[str, Any], raw: dict[str, Any]) -> LegacyComputedAttribute:
-        attribute_id = raw.get("id") or self.ids.uuid()
-        if attribute_id in self._attributes:
-            raise Conflict(f"computed attribute {attribute_id} exists already")
-        unknown = sorted(set(body) - {"name", "path", "description", "expression", "schema"})
-        if unknown:
-            raise BadRequest(f"unknown field {unknown[0]!r}")
-        for required in ("name", "path", "expression", "schema"):
-            if required not in body:
-                raise BadRequest(f"{required} is required")
-        name, path = str(body["name"]), str(body["path"])
-        schema_name = str((body["schema"] or {}).get("name", ""))
-        if any(a.name == name and a.schema_name == schema_name for a in self._attributes.values()):
-            raise BadRequest(DUPLICATE_NAME)
-        expression = _check_expression(body["expression"])
+        """An attribute as a dump holds it: its field type is trusted (its records may be gone)."""
+        name, _path, schema_name, expression = self._read_body(body, raw.get("id"))
+        self._check_unique(name, schema_name)
         dependencies = raw.get("dependencies")
         if dependencies is None:
             dependencies = self._dependencies(expression["value"], schema_name, None)
-        now = self.clock.now_s()
-        attribute = LegacyComputedAttribute(
-            id=attribute_id,
-            name=name,
-            path=path,
-            schema_name=schema_name,
-            expression=expression,
-            return_type=str(raw["returnSchema"]["meta:xdmType"]),
-            create_epoch=now,
-            update_epoch=now,
-            sequence=self.ids.sequence(),
-            description=body.get("description"),
-            dependencies=list(dependencies),
-            org=self.org,
-            sandbox=self.sandbox,
-        )
-        self._attributes[attribute.id] = attribute
-        self._link_dependents()
-        return attribute
+        return_type = str(raw["returnSchema"]["meta:xdmType"])
+        return self._insert(raw.get("id"), body, expression, return_type, list(dependencies))
 
     # -- values ------------------------------------------------------------------------------
 
